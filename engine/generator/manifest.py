@@ -1,0 +1,171 @@
+"""The generator contract: a folder with `generator.onnx` and `manifest.json`.
+
+Anyone's generator exported to this contract runs in the engine, so the
+manifest is validated strictly at load time and every error is one line that
+names the file and the key or shape that is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MANIFEST_FORMAT = "latent-mirror/generator@1"
+
+
+class ModelError(ValueError):
+    """A model folder that does not meet the contract; the message names file and problem."""
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """How to draw a random latent: N(0, I) directly, or z ~ N(0, I) through a mapping network."""
+
+    kind: str  # "normal" | "mapping"
+    onnx: Path | None = None  # mapping network file, kind == "mapping"
+    input_dim: int = 0  # z size fed to the mapping network
+    input_name: str = "z"
+    output_name: str = "w"
+    truncation: float = 1.0  # pull sampled w toward the mean: quality over variety
+
+
+@dataclass(frozen=True)
+class Manifest:
+    folder: Path
+    name: str
+    onnx: Path
+    input_name: str
+    latent_dim: int
+    output_name: str
+    channels: int
+    height: int
+    width: int
+    output_range: tuple[float, float]
+    latent_space: str  # "w" (lerp is natural) or "z" (slerp is natural)
+    latent_mean: np.ndarray  # [D]
+    sampler: Sampler
+    directions: np.ndarray  # [K, D] unit vectors
+    sigma: np.ndarray  # [K] spread of sampled latents along each direction
+    license: str
+    training_data: str
+
+
+def _get(d: dict, key: str, kind: type | tuple[type, ...], where: str, path: Path):
+    if not isinstance(d, dict) or key not in d:
+        raise ModelError(f"{path}: missing key '{where}{key}'")
+    value = d[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ModelError(f"{path}: key '{where}{key}' must be {names}, got {type(value).__name__}")
+    return value
+
+
+def _positive(value: int, key: str, path: Path) -> int:
+    if value <= 0:
+        raise ModelError(f"{path}: key '{key}' must be a positive integer, got {value}")
+    return value
+
+
+def load_manifest(folder: str | Path) -> Manifest:
+    folder = Path(folder)
+    path = folder / "manifest.json"
+    if not folder.is_dir():
+        raise ModelError(f"{folder}: model folder not found")
+    if not path.is_file():
+        raise ModelError(f"{path}: file not found (a model folder needs manifest.json and generator.onnx)")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ModelError(f"{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+    except UnicodeDecodeError:
+        raise ModelError(f"{path}: not UTF-8 text") from None
+    if not isinstance(raw, dict):
+        raise ModelError(f"{path}: top level must be a JSON object")
+    fmt = _get(raw, "format", str, "", path)
+    if fmt != MANIFEST_FORMAT:
+        raise ModelError(f"{path}: key 'format' is '{fmt}', this engine reads '{MANIFEST_FORMAT}'")
+    onnx = folder / _get(raw, "onnx", str, "", path)
+    if not onnx.is_file():
+        raise ModelError(f"{onnx}: file not found (named by {path} key 'onnx')")
+    inp = _get(raw, "input", dict, "", path)
+    out = _get(raw, "output", dict, "", path)
+    dim = _positive(_get(inp, "dim", int, "input.", path), "input.dim", path)
+    channels = _get(out, "channels", int, "output.", path)
+    if channels != 3:
+        raise ModelError(f"{path}: key 'output.channels' must be 3 (RGB), got {channels}")
+    height = _positive(_get(out, "height", int, "output.", path), "output.height", path)
+    width = _positive(_get(out, "width", int, "output.", path), "output.width", path)
+    layout = _get(out, "layout", str, "output.", path)
+    if layout != "NCHW":
+        raise ModelError(f"{path}: key 'output.layout' must be 'NCHW', got '{layout}'")
+    rng = _get(out, "range", list, "output.", path)
+    if len(rng) != 2 or not all(isinstance(v, int | float) for v in rng) or rng[0] >= rng[1]:
+        raise ModelError(f"{path}: key 'output.range' must be [low, high] with low < high, got {rng}")
+    latent = _get(raw, "latent", dict, "", path)
+    space = _get(latent, "space", str, "latent.", path)
+    if space not in ("w", "z"):
+        raise ModelError(f"{path}: key 'latent.space' must be 'w' or 'z', got '{space}'")
+    mean = np.asarray(latent.get("mean", [0.0] * dim), np.float32)
+    if mean.shape != (dim,):
+        raise ModelError(f"{path}: key 'latent.mean' has {mean.size} values, input.dim is {dim}")
+    sampler = _load_sampler(_get(latent, "sampler", dict, "latent.", path), folder, path)
+    directions, sigma = _load_directions(raw.get("directions"), dim, path)
+    return Manifest(
+        folder=folder,
+        name=str(raw.get("name", folder.name)),
+        onnx=onnx,
+        input_name=str(inp.get("name", "latent")),
+        latent_dim=dim,
+        output_name=str(out.get("name", "image")),
+        channels=channels,
+        height=height,
+        width=width,
+        output_range=(float(rng[0]), float(rng[1])),
+        latent_space=space,
+        latent_mean=mean,
+        sampler=sampler,
+        directions=directions,
+        sigma=sigma,
+        license=str(raw.get("license", "unknown")),
+        training_data=str(raw.get("training_data", "unknown")),
+    )
+
+
+def _load_sampler(d: dict, folder: Path, path: Path) -> Sampler:
+    kind = _get(d, "kind", str, "latent.sampler.", path)
+    if kind == "normal":
+        return Sampler("normal", truncation=float(d.get("truncation", 1.0)))
+    if kind != "mapping":
+        raise ModelError(f"{path}: key 'latent.sampler.kind' must be 'normal' or 'mapping', got '{kind}'")
+    onnx = folder / _get(d, "onnx", str, "latent.sampler.", path)
+    if not onnx.is_file():
+        raise ModelError(f"{onnx}: file not found (named by {path} key 'latent.sampler.onnx')")
+    zdim = _positive(_get(d, "input_dim", int, "latent.sampler.", path), "latent.sampler.input_dim", path)
+    trunc = float(d.get("truncation", 1.0))
+    if not 0.0 < trunc <= 1.0:
+        raise ModelError(f"{path}: key 'latent.sampler.truncation' must be in (0, 1], got {trunc}")
+    return Sampler(
+        "mapping", onnx, zdim, str(d.get("input_name", "z")), str(d.get("output_name", "w")), trunc
+    )
+
+
+def _load_directions(d: object, dim: int, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    if d is None:
+        return np.zeros((0, dim), np.float32), np.zeros(0, np.float32)
+    if not isinstance(d, dict):
+        raise ModelError(f"{path}: key 'directions' must be an object with 'vectors' and 'sigma'")
+    try:
+        vectors = np.asarray(d.get("vectors", []), np.float32).reshape(-1, dim)
+        sigma = np.asarray(d.get("sigma", []), np.float32).reshape(-1)
+    except ValueError:
+        raise ModelError(f"{path}: key 'directions.vectors' must be a list of {dim}-value lists") from None
+    if sigma.shape[0] != vectors.shape[0]:
+        raise ModelError(
+            f"{path}: key 'directions.sigma' has {sigma.shape[0]} values for {vectors.shape[0]} vectors"
+        )
+    if not np.all(np.isfinite(vectors)) or not np.all(sigma >= 0):
+        raise ModelError(f"{path}: key 'directions' holds non-finite vectors or negative sigma")
+    return vectors, sigma

@@ -1,0 +1,40 @@
+# Sourced by ./run and ./test: makes .venv and installs what the command needs, once.
+# Usage: . scripts/setup.sh runtime|dev
+# Re-installs only when a requirements file changed (a stamp holds their hash).
+set -euo pipefail
+kind="${1:-runtime}"
+case "$kind" in
+  runtime) reqs=requirements.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri" ;;
+  dev) reqs=requirements-dev.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri xvfb liblo-tools" ;;
+  *) echo "setup.sh: unknown kind '$kind'" >&2; return 2 ;;
+esac
+
+missing=""
+for d in $debs; do
+  dpkg -s "$d" >/dev/null 2>&1 || missing="$missing $d"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian packages:$missing" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null; }
+  else
+    echo "missing Debian packages; run:  sudo apt-get install -y$missing" >&2
+    [ "$kind" = dev ] && return 1
+  fi
+fi
+
+py="${PYTHON:-python3.11}"
+command -v "$py" >/dev/null || py=python3
+if [ ! -x .venv/bin/python ]; then
+  "$py" -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 needed"' || return 1
+  "$py" -m venv .venv
+fi
+stamp=".venv/.installed-$kind"
+want="$(cat requirements*.txt | sha256sum | cut -c1-16)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "installing Python packages ($reqs) into .venv ..." >&2
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r "$reqs" 2>&1 | grep -v "is ignored" >&2 || true
+  .venv/bin/python -c "import onnxruntime, numpy, cv2, mediapipe, moderngl" || return 1
+  echo "$want" > "$stamp"
+fi
