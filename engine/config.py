@@ -1,0 +1,211 @@
+"""One typed, frozen configuration: a TOML file plus command-line overrides.
+
+Every setting lives in a section dataclass with its range or choices, so a
+typo or an out-of-range value stops the start with one line naming the key
+(exit 2) instead of surfacing as odd behaviour in the gallery weeks later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.latent import LatentSettings
+from engine.perception.settings import PerceptionSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL = ROOT / "models" / "painterly"
+
+
+class ConfigError(ValueError):
+    """One line naming the key and what is wrong with it."""
+
+
+def rng(lo: float, hi: float, doc: str = "") -> dict:
+    return {"lo": lo, "hi": hi, "doc": doc}
+
+
+def choices(*opts: str, doc: str = "") -> dict:
+    return {"choices": opts, "doc": doc}
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    scene: str = "mirror"
+    source: str = "0"  # camera index, video/image path, or "demo"
+    headless: bool = False
+    frames: int = field(default=0, metadata=rng(0, 10**9, "stop after N presented frames (0 = run forever)"))
+    record: str = ""
+    offline: bool = False
+    fullscreen: bool = False
+    display: int = field(default=0, metadata=rng(0, 16))
+    size: str = "1280x720"
+    model: str = str(DEFAULT_MODEL)
+    stats: str = ""
+    fps: float = field(default=60.0, metadata=rng(1, 240, "presented frames per second cap (realtime)"))
+    offline_fps: float = field(default=30.0, metadata=rng(1, 240, "frame rate of offline output"))
+    hud: bool = False
+    log_level: str = field(default="INFO", metadata=choices("DEBUG", "INFO", "WARNING", "ERROR"))
+
+    def size_px(self) -> tuple[int, int]:
+        try:
+            w, h = (int(v) for v in self.size.lower().split("x"))
+        except ValueError:
+            raise ConfigError(f"run.size = '{self.size}' must look like 1280x720") from None
+        if not (16 <= w <= 8192 and 16 <= h <= 8192):
+            raise ConfigError(f"run.size = '{self.size}' is out of range 16..8192 per side")
+        return w, h
+
+
+@dataclass(frozen=True)
+class GeneratorSettings:
+    provider: str = field(default="auto", metadata=choices("auto", "tensorrt", "cuda", "cpu"))
+    threads: int = field(default=1, metadata=rng(1, 64, "CPU threads for the generator"))
+
+
+@dataclass(frozen=True)
+class CameraSettings:
+    width: int = field(default=640, metadata=rng(64, 4096))
+    height: int = field(default=480, metadata=rng(48, 4096))
+    fps: float = field(default=30.0, metadata=rng(1, 240))
+    stale_after_s: float = field(default=2.0, metadata=rng(0.2, 60, "reopen a camera silent this long"))
+
+
+@dataclass(frozen=True)
+class OscSettings:
+    out: tuple[str, ...] = ()  # HOST:PORT targets for /viewer/<feature>
+    rate: float = field(default=30.0, metadata=rng(1, 240, "messages per second per target"))
+
+
+LATENT_RANGES = {
+    "speed": rng(0.05, 50),
+    "smoothing": rng(0.0, 10),
+    "drift_period": rng(0.5, 600),
+    "seed": rng(0, 2**31 - 1),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    run: RunSettings = field(default_factory=RunSettings)
+    generator: GeneratorSettings = field(default_factory=GeneratorSettings)
+    camera: CameraSettings = field(default_factory=CameraSettings)
+    latent: LatentSettings = field(default_factory=LatentSettings)
+    perception: PerceptionSettings = field(default_factory=PerceptionSettings)
+    osc: OscSettings = field(default_factory=OscSettings)
+    params: dict[str, float] = field(default_factory=dict)  # scene/engine parameters by dotted name
+
+
+def _check_value(key: str, value: Any, ftype: Any, meta: dict) -> Any:
+    raw = value
+    origin = typing.get_origin(ftype)
+    if ftype is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} = {value!r} must be true or false")
+    elif ftype is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key} = {value!r} must be an integer")
+    elif ftype is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key} = {value!r} must be a number")
+        value = float(value)
+    elif ftype is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} = {value!r} must be a string")
+    elif origin is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key} = {value!r} must be a list of strings")
+        value = tuple(value)
+    if "lo" in meta and not meta["lo"] <= value <= meta["hi"]:
+        raise ConfigError(f"{key} = {raw!r} is out of range {meta['lo']}..{meta['hi']}")
+    if "choices" in meta and value not in meta["choices"]:
+        raise ConfigError(f"{key} = {value!r} must be one of {', '.join(meta['choices'])}")
+    return value
+
+
+def _build_section(cls: type, data: dict, prefix: str, ranges: dict | None = None) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"[{prefix}] must be a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in data.items():
+        if key not in fields:
+            raise ConfigError(f"unknown key '{prefix}.{key}' (known: {', '.join(fields)})")
+        ftype = hints[key]
+        if isinstance(ftype, types.UnionType):
+            ftype = next(a for a in typing.get_args(ftype) if a is not type(None))
+        meta = dict(fields[key].metadata) or (ranges or {}).get(key, {})
+        kwargs[key] = _check_value(f"{prefix}.{key}", value, ftype, meta)
+    obj = cls(**kwargs)
+    validate = getattr(obj, "validate", None)
+    if callable(validate):
+        try:
+            validate()
+        except ValueError as e:
+            raise ConfigError(f"{prefix}: {e}") from None
+    return obj
+
+
+def build_config(data: dict) -> Config:
+    known = {f.name for f in dataclasses.fields(Config)}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"unknown section '{key}' (known: {', '.join(sorted(known))})")
+    params = data.get("params", {})
+    if not isinstance(params, dict):
+        raise ConfigError("[params] must be a table of dotted names")
+    flat: dict[str, float] = {}
+    _flatten(params, "", flat)
+    cfg = Config(
+        run=_build_section(RunSettings, data.get("run", {}), "run"),
+        generator=_build_section(GeneratorSettings, data.get("generator", {}), "generator"),
+        camera=_build_section(CameraSettings, data.get("camera", {}), "camera"),
+        latent=_build_section(LatentSettings, data.get("latent", {}), "latent", LATENT_RANGES),
+        perception=_build_section(PerceptionSettings, data.get("perception", {}), "perception"),
+        osc=_build_section(OscSettings, data.get("osc", {}), "osc"),
+        params=flat,
+    )
+    cfg.run.size_px()
+    return cfg
+
+
+def _flatten(d: dict, prefix: str, out: dict[str, float]) -> None:
+    for k, v in d.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            _flatten(v, name + ".", out)
+        elif isinstance(v, bool | int | float):
+            out[name] = float(v)
+        else:
+            raise ConfigError(f"params.{name} = {v!r} must be a number or true/false")
+
+
+def load_config(path: str | Path | None, overrides: dict[str, dict] | None = None) -> Config:
+    """TOML file (optional) merged with overrides {section: {key: value}} from the command line."""
+    data: dict = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file {p} not found")
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{p}: invalid TOML: {e}") from None
+    for section, values in (overrides or {}).items():
+        data.setdefault(section, {})
+        if not isinstance(data[section], dict):
+            raise ConfigError(f"[{section}] must be a table")
+        data[section].update(values)
+    try:
+        return build_config(data)
+    except ConfigError as e:
+        where = f"{path}: " if path else ""
+        raise ConfigError(f"{where}{e}") from None

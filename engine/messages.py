@@ -1,0 +1,78 @@
+"""The small typed messages that stages hand to each other.
+
+Data flows one way (source → perception → scene → latent → generator → render →
+out) and every message carries the capture time of the camera frame it stems
+from, so the latency of every presented frame can be measured. Camera images
+live only in `Frame` and never leave the process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One image from a source. RGB uint8 H×W×3; private to the process."""
+
+    image: np.ndarray
+    capture_time: float  # seconds on the injected clock
+    index: int  # increasing per source; a repeated index means a repeated frame
+    source: str  # e.g. "camera:0", "video:clip.mp4", "demo"
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """What perception derived from a frame: named features in documented ranges.
+
+    `features` always holds every name in engine.perception.features.FEATURES
+    (presence 0 when nobody is there). `mask` is the person segmentation,
+    float32 0..1 at low resolution, or None. `skeleton` holds normalised pose
+    landmarks (33×3: x, y, visibility) for the HUD only; it is never sent out.
+    """
+
+    features: Mapping[str, float]
+    capture_time: float
+    frame_index: int
+    mask: np.ndarray | None = None
+    skeleton: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a scene wants the latent to go, and how the picture should look.
+
+    `directions` maps a PCA direction index to an offset in units of its σ.
+    `speed` scales the integrator's speed bound (1 = configured speed).
+    `uniforms` are render parameters (names the shader chain declares).
+    """
+
+    directions: Mapping[int, float]
+    speed: float = 1.0
+    drift: float = 0.0  # 0..1: how much the idle wander moves the base latent
+    uniforms: Mapping[str, float] = field(default_factory=dict)
+    capture_time: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedImage:
+    """A generator output ready for texture upload: RGB uint8 H×W×3."""
+
+    image: np.ndarray
+    capture_time: float
+    latent_step: float  # how far the latent moved to produce it (for OSC / stats)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderInput:
+    """Everything one presented frame needs; render code only reads it."""
+
+    image: np.ndarray  # RGB uint8 H×W×3 from the generator
+    uniforms: Mapping[str, float]
+    mask: np.ndarray | None = None  # float32 0..1, any size (upscaled on the GPU)
+    skeleton: np.ndarray | None = None
+    hud_lines: tuple[str, ...] = ()
+    note: str = ""  # small unobtrusive status note, e.g. "camera not found, retrying"

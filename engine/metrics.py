@@ -1,0 +1,105 @@
+"""Per-stage timing, fps, latency and frame pacing: what --stats writes.
+
+Every presented frame knows the capture time of the camera frame behind it,
+so capture→present latency is measured per frame, not estimated. Samples are
+kept in bounded rings so months of uptime cost constant memory.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict, deque
+from pathlib import Path
+
+import numpy as np
+
+RING = 20_000
+
+
+def pct(values, qs: tuple[float, ...]) -> dict[str, float]:
+    if not values:
+        return {f"p{int(q) if q == int(q) else q}": 0.0 for q in qs}
+    a = np.fromiter(values, float)
+    return {f"p{int(q) if q == int(q) else q}": round(float(np.percentile(a, q)), 2) for q in qs}
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.stage_ms: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=RING))
+        self.stage_count: dict[str, int] = defaultdict(int)
+        self.latency_ms: deque[float] = deque(maxlen=RING)
+        self.frame_ms: deque[float] = deque(maxlen=RING)
+        self.presented = 0
+        self.repeated = 0
+        self.dropped = 0
+        self.first_present: float | None = None
+        self.last_present: float | None = None
+        self.stage_first: dict[str, float] = {}
+        self.stage_last: dict[str, float] = {}
+        self.info: dict[str, str] = {}
+
+    def stage(self, name: str, ms: float, now: float) -> None:
+        with self._lock:
+            self.stage_ms[name].append(ms)
+            self.stage_count[name] += 1
+            self.stage_first.setdefault(name, now)
+            self.stage_last[name] = now
+
+    def presented_frame(self, now: float, capture_time: float | None, repeated: bool) -> None:
+        with self._lock:
+            if self.last_present is not None:
+                self.frame_ms.append((now - self.last_present) * 1000.0)
+            if self.first_present is None:
+                self.first_present = now
+            self.last_present = now
+            self.presented += 1
+            if repeated:
+                self.repeated += 1
+            if capture_time is not None:
+                self.latency_ms.append((now - capture_time) * 1000.0)
+
+    def dropped_frames(self, n: int) -> None:
+        with self._lock:
+            self.dropped += n
+
+    def rate(self, name: str) -> float:
+        with self._lock:
+            n = self.stage_count.get(name, 0)
+            span = self.stage_last.get(name, 0) - self.stage_first.get(name, 0)
+        return (n - 1) / span if n > 1 and span > 0 else 0.0
+
+    def fps(self) -> float:
+        with self._lock:
+            if self.presented < 2 or self.last_present is None or self.first_present is None:
+                return 0.0
+            span = self.last_present - self.first_present
+            return (self.presented - 1) / span if span > 0 else 0.0
+
+    def recent_ms(self, name: str) -> float:
+        with self._lock:
+            d = self.stage_ms.get(name)
+            return float(np.median(list(d)[-30:])) if d else 0.0
+
+    def summary(self) -> dict:
+        fps = self.fps()
+        rates = {name: round(self.rate(name), 2) for name in list(self.stage_count)}
+        with self._lock:
+            return {
+                "fps": round(fps, 2),
+                "presented": self.presented,
+                "stages_ms": {k: pct(v, (50, 95)) for k, v in self.stage_ms.items()},
+                "stages_hz": rates,
+                "latency_ms": pct(self.latency_ms, (50, 95, 99)),
+                "frame_time_ms": {
+                    **pct(self.frame_ms, (50, 99)),
+                    "max": round(max(self.frame_ms), 2) if self.frame_ms else 0.0,
+                },
+                "dropped_frames": self.dropped,
+                "repeated_frames": self.repeated,
+                **self.info,
+            }
+
+    def write(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.summary(), indent=2))

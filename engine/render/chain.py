@@ -1,0 +1,159 @@
+"""The shader chain that turns one RenderInput into one presented frame.
+
+1. upscale (engine.render.upscale): Catmull-Rom image + mask at output size,
+   cached until the image, mask or mirror change;
+2. compose: silhouette composite, feedback mix, colour grade, into our own
+   `out` texture; with trails, the ungraded composite also goes to a
+   ping-pong buffer (half floats, so slow fades do not stick on 8-bit
+   rounding) through a second render target. Skipped when nothing changed and
+   trails are off, since the result would be the same picture;
+3. blit `out` to the target (a memory copy) and draw the overlays there.
+   With no effect on at all, the compose pass is skipped and the upscale is
+   blitted as it is.
+
+On llvmpipe every full-screen texture fetch or matrix multiply costs
+milliseconds, so each step runs only when its inputs changed, and the compose
+shader is compiled per combination of effects so an effect at zero costs zero.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import moderngl
+import numpy as np
+
+from engine.messages import RenderInput
+from engine.render.glutil import load_program, set_uniforms
+from engine.render.grade import field_coefficients, grade_uniforms
+from engine.render.overlay import Overlay
+from engine.render.uniforms import UNIFORMS, resolve
+from engine.render.upscale import Upscaler, cover_scale, nearest_texture
+
+Variant = tuple[bool, bool, int]  # mask, trails, grade level (0 none, 1 no hue, 2 hue)
+
+
+class Renderer:
+    """Draws RenderInputs into a framebuffer; owns every GL object of the chain.
+
+    The output size follows the target framebuffer's viewport (a window
+    surface sets it to the current window size), so a fullscreen toggle needs
+    no call from the app; `resize` is there to allocate ahead of time. The
+    renderer keeps no reference to the target.
+    """
+
+    def __init__(self, ctx: moderngl.Context, size: tuple[int, int]) -> None:
+        self.ctx = ctx
+        # All variants linked up front: a compile mid-show would drop frames when a VJ turns on trails.
+        self.compose: dict[Variant, moderngl.Program] = {}
+        self.compose_vaos: dict[Variant, moderngl.VertexArray] = {}
+        for variant in itertools.product((False, True), (False, True), (0, 1, 2)):
+            mask, trails, level = variant
+            flags = (("MASK", mask), ("TRAILS", trails), ("GRADE", level > 0), ("HUE", level == 2))
+            defines = tuple(name for name, on in flags if on)
+            prog = load_program(ctx, "fullscreen.vert", "compose.frag", defines)
+            set_uniforms(prog, {"u_base": 0, "u_history": 1})
+            self.compose[variant] = prog
+            self.compose_vaos[variant] = ctx.vertex_array(prog, [])
+        self.upscaler = Upscaler(ctx, size)
+        self.overlay = Overlay(ctx, size)
+        self._targets: list[moderngl.Texture | moderngl.Framebuffer] = []
+        self.size = (0, 0)
+        self.frame = 0
+        self.uniforms = resolve({})  # what the last frame used, for the HUD or state out
+        self.resize(size)
+
+    def resize(self, size: tuple[int, int]) -> None:
+        size = (int(size[0]), int(size[1]))
+        if size == self.size:
+            return
+        self.size = size
+        for obj in self._targets:
+            obj.release()
+        self.out = nearest_texture(self.ctx, size)
+        self.out_fbo = self.ctx.framebuffer(color_attachments=[self.out])
+        self.history = [nearest_texture(self.ctx, size, "f2") for _ in range(2)]
+        # Render targets while trails are on: graded picture + the ungraded feedback state.
+        self.trail_fbos = [self.ctx.framebuffer(color_attachments=[self.out, t]) for t in self.history]
+        self._targets = [*self.trail_fbos, self.out_fbo, *self.history, self.out]
+        self.history_valid = False  # stale or undefined contents must never fade in
+        self._out_key: tuple | None = None
+        self.upscaler.resize(size)
+        self.overlay.resize(size)
+
+    def render(self, inp: RenderInput, target_fbo: moderngl.Framebuffer) -> None:
+        """Draw one frame into `target_fbo`'s viewport (re-allocating if its size changed)."""
+        self.resize((target_fbo.viewport[2], target_fbo.viewport[3]))
+        u = resolve(inp.uniforms)
+        self.uniforms = u
+        self.ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
+        mirror = u["mirror"] >= 0.5
+        mask = None if inp.mask is None else _as_mask(inp.mask)
+        camera_scale = (1.0, 1.0)  # without a mask the camera aspect is unknown: assume the output's
+        if mask is not None:
+            camera_scale = cover_scale((mask.shape[1], mask.shape[0]), self.size)
+        use_mask = u["mask_mix"] > 0.0
+        self.upscaler.update(_as_rgb(inp.image), mask if use_mask else None, mirror, u["mask_edge"])
+        picture = self._compose(u, use_mask)
+
+        self.ctx.copy_framebuffer(target_fbo, picture)
+        target_fbo.use()
+        target_fbo.viewport = (0, 0, *self.size)
+        self.overlay.draw(inp.hud_lines, inp.skeleton, inp.note, camera_scale, mirror)
+        self.frame += 1
+
+    def _compose(self, u: dict[str, float], use_mask: bool) -> moderngl.Framebuffer:
+        """Run the compose pass if its result would differ from `out`; returns what to present."""
+        level, values = grade_uniforms(u)
+        trails = u["trails"] > 0.0
+        variant = (use_mask, trails, level)
+        if variant == (False, False, 0):
+            self.history_valid = False
+            return self.upscaler.base_fbo  # nothing to compose: present the upscale as it is
+        if use_mask:
+            gain, luma_gain = field_coefficients(u)
+            values |= {"u_mask_mix": u["mask_mix"], "u_field_gain": gain, "u_field_luma": luma_gain}
+        key = (self.upscaler.version, variant, tuple(sorted(values.items())))
+        if not trails and key == self._out_key:
+            return self.out_fbo  # same inputs, same picture
+        self._out_key = key
+        self.upscaler.base.use(0)
+        if trails:
+            prev, cur = self.frame % 2, (self.frame + 1) % 2
+            if not self.history_valid:
+                self.trail_fbos[prev].clear()  # mixed in at weight 0, but must not hold NaNs
+            values["u_trails"] = u["trails"] if self.history_valid else 0.0
+            self.history[prev].use(1)
+            self.trail_fbos[cur].use()
+        else:
+            self.out_fbo.use()
+        set_uniforms(self.compose[variant], values)
+        self.compose_vaos[variant].render(moderngl.TRIANGLES, vertices=3)
+        self.history_valid = trails  # the buffer is only written while trails are on
+        return self.out_fbo
+
+    def release(self) -> None:
+        self.upscaler.release()
+        self.overlay.release()
+        for obj in (*self._targets, *self.compose_vaos.values(), *self.compose.values()):
+            obj.release()
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    """Accept what generators commonly hand over (gray, RGBA, float 0..1) without a crash mid-show."""
+    arr = np.asarray(image)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    if arr.shape[2] == 4:
+        arr = arr[:, :, :3]
+    if arr.dtype != np.uint8:
+        arr = (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return arr
+
+
+def _as_mask(mask: np.ndarray) -> np.ndarray:
+    arr = np.asarray(mask, dtype=np.float32)
+    return arr[:, :, 0] if arr.ndim == 3 else arr
+
+
+__all__ = ["UNIFORMS", "Renderer", "cover_scale"]

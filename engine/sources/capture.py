@@ -1,0 +1,38 @@
+"""The seam between the camera logic and the capture device, so that tests can inject devices
+that block, die or freeze, and another backend (a camera SDK, a capture card) can slot in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+
+class Capture(Protocol):
+    """The part of `cv2.VideoCapture` the camera uses; tests inject fakes that block or die."""
+
+    def isOpened(self) -> bool: ...  # noqa: N802 - OpenCV's name
+
+    def read(self) -> tuple[bool, np.ndarray | None]: ...
+
+    def release(self) -> None: ...
+
+    def set(self, prop_id: int, value: float) -> bool: ...
+
+
+CaptureFactory = Callable[[int], Capture]
+
+
+def opencv_capture(index: int) -> Capture:
+    return cv2.VideoCapture(index)
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """OpenCV gives BGR; some cameras (infrared, depth) give one channel, some BGRA."""
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)

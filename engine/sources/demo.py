@@ -1,0 +1,117 @@
+"""The demo source: a real photograph of a person that moves, for showing the piece with no camera.
+
+Face and pose trackers need a real face, so a drawn one will not do. A portrait is cut out with a
+soft oval onto a plain backdrop of its own colour and moved as a rigid card seen in perspective:
+drifting sideways, coming closer and going back, tilting, nodding and turning the head. Every
+image is a pure function of the frame index (time = index / fps, looping every `period_s`), so the
+realtime player and an offline render show the very same pictures. The motion is bounded so the
+face stays large and inside the frame, where MediaPipe's face mesh always finds it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from engine.clock import Clock
+from engine.messages import Frame
+from engine.sources.base import PacedSource, Producer, read_only
+from engine.sources.still import load_photo
+
+PORTRAIT = Path(__file__).resolve().parents[2] / "assets" / "demo" / "portrait.jpg"
+
+# In the bundled portrait (512×512): the point between the eyes, the face's height from hair to
+# chin, the oval that keeps head and shoulders, and the backdrop's colour around her.
+ANCHOR = (228.0, 118.0)
+FACE_HEIGHT = 175.0
+OVAL_CENTER, OVAL_AXES = (228.0, 235.0), (150.0, 265.0)
+BACKDROP = (198, 190, 184)
+
+
+class DemoSource(PacedSource):
+    """A moving portrait at `size` (width, height), looping every `period_s` seconds."""
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        fps: float = 30.0,
+        size: tuple[int, int] = (640, 480),
+        period_s: float = 20.0,
+        photo: str | Path | None = None,
+    ) -> None:
+        super().__init__("demo", clock, fps)
+        self.size = size
+        self.loop_frames = max(1, round(period_s * self.fps))
+        self._card = _make_card(load_photo(photo or PORTRAIT, max_side=None))
+
+    def _describe(self) -> str:
+        return "demo (no camera)"
+
+    def render(self, index: int) -> np.ndarray:
+        """The image for frame `index`; the same index always gives the same pixels."""
+        w, h = self.size
+        phase = 2 * math.pi * (index % self.loop_frames) / self.loop_frames
+        return read_only(
+            cv2.warpPerspective(
+                self._card,
+                _pose_matrix(phase, w, h),
+                (w, h),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=BACKDROP,
+            )
+        )
+
+    def _producer(self) -> tuple[Producer, Callable[[], None]]:
+        return self.render, (lambda: None)
+
+    def frames(self, limit: int | None = None) -> Iterator[Frame]:
+        """Endless unless `limit` is given; loops every `loop_frames` frames."""
+        index = 0
+        while limit is None or index < limit:
+            image = self.render(index)
+            yield Frame(image=image, capture_time=index / self.fps, index=index, source=self.name)
+            index += 1
+
+
+def _make_card(photo: np.ndarray) -> np.ndarray:
+    """The portrait faded into the backdrop outside a soft oval, so that the card's edges vanish
+    when it is warped onto a backdrop of the same colour."""
+    h, w = photo.shape[:2]
+    sx, sy = w / 512.0, h / 512.0  # the constants above are for the 512-pixel original
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    (cx, cy), (ax, ay) = OVAL_CENTER, OVAL_AXES
+    r = np.hypot((xx - cx * sx) / (ax * sx), (yy - cy * sy) / (ay * sy))
+    alpha = np.clip((1.0 - r) / 0.18, 0.0, 1.0)
+    alpha *= np.clip((h - 6 * sy - yy) / (90 * sy), 0.0, 1.0)  # fade out before the bottom edge
+    alpha = (alpha * alpha * (3 - 2 * alpha))[..., None]  # smoothstep: no visible rim
+    card = photo.astype(np.float32) * alpha + np.array(BACKDROP, np.float32) * (1 - alpha)
+    card = np.clip(card + 0.5, 0, 255).astype(np.uint8)
+    return cv2.resize(card, (512, 512), interpolation=cv2.INTER_AREA) if (w, h) != (512, 512) else card
+
+
+def _pose_matrix(phase: float, width: int, height: int) -> np.ndarray:
+    """Homography from the card to the output for one moment of the loop.
+
+    Each motion runs a whole number of cycles per loop, at different rates so that they combine
+    in ever new ways, and the loop closes without a jump.
+    """
+    s = 0.42 * height / FACE_HEIGHT * math.exp(0.25 * math.sin(2 * phase + 1.9))  # closer / farther
+    dx = 0.19 * width * math.sin(phase)  # drift left and right
+    dy = 0.04 * height * math.sin(2 * phase + 0.7)
+    roll = math.radians(12) * math.sin(3 * phase + 0.3)  # tilt the head
+    yaw = math.radians(30) * math.sin(4 * phase + 1.1)  # turn
+    pitch = math.radians(8) * math.sin(5 * phase + 2.3)  # nod
+    f = 500.0  # focal length in card pixels: how strong the perspective of a turn looks
+
+    to_anchor = np.array([[1, 0, -ANCHOR[0]], [0, 1, -ANCHOR[1]], [0, 0, 1]], np.float64)
+    turn = np.array([[math.cos(yaw), 0, 0], [0, 1, 0], [-math.sin(yaw) / f, 0, 1]], np.float64)
+    nod = np.array([[1, 0, 0], [0, math.cos(pitch), 0], [0, -math.sin(pitch) / f, 1]], np.float64)
+    c, si = math.cos(roll), math.sin(roll)
+    tilt = np.array([[c, -si, 0], [si, c, 0], [0, 0, 1]], np.float64)
+    place = np.array([[s, 0, width / 2 + dx], [0, s, 0.40 * height + dy], [0, 0, 1]], np.float64)
+    return place @ tilt @ nod @ turn @ to_anchor

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""The installation: camera → MediaPipe → GAN latent space → projector, in sync over OSC.
+
+python run_installation.py --scene mirror
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+
+EXAMPLES = """examples:
+  python run_installation.py --scene mirror                 camera 0, window
+  python run_installation.py --source demo --fullscreen --display 1
+  python run_installation.py --source demo --headless --frames 300 --record out.mp4 --stats s.json
+  python run_installation.py --source visitor.mp4 --offline --headless --record render.mp4
+keys: Esc quits, F toggles fullscreen, D toggles the HUD.
+"""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        prog="run_installation.py",
+        description=__doc__.split("\n")[0],
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--scene", help="scene to run (default: mirror; see --list-scenes)")
+    ap.add_argument("--source", help="camera index (0, 1, …), a video or image file, or 'demo' (default: 0)")
+    ap.add_argument(
+        "--headless",
+        action="store_true",
+        default=None,
+        help="render offscreen through EGL, no window (servers, tests, recording)",
+    )
+    ap.add_argument("--frames", type=int, help="stop after N presented frames (default: run until Esc)")
+    ap.add_argument(
+        "--record", metavar="PATH.mp4", help="write the presented frames (never the camera) to mp4"
+    )
+    ap.add_argument(
+        "--offline",
+        action="store_true",
+        default=None,
+        help="process every source frame in order on a fixed-step clock: deterministic output",
+    )
+    ap.add_argument("--fullscreen", action="store_true", default=None, help="fullscreen window")
+    ap.add_argument("--display", type=int, help="display (projector) index for the window (default: 0)")
+    ap.add_argument("--size", metavar="WxH", help="output size (default: 1280x720)")
+    ap.add_argument("--config", metavar="PATH.toml", help="TOML file with any setting (flags override it)")
+    ap.add_argument("--model", metavar="DIR", help="generator folder (default: models/painterly)")
+    ap.add_argument(
+        "--provider",
+        choices=("auto", "tensorrt", "cuda", "cpu"),
+        help="force an ONNX Runtime execution provider (default: auto)",
+    )
+    ap.add_argument(
+        "--osc-out",
+        metavar="HOST:PORT",
+        action="append",
+        help="send /viewer/<feature> floats here each frame (repeatable)",
+    )
+    ap.add_argument("--stats", metavar="PATH.json", help="write fps, stage ms, latency, frame times on exit")
+    ap.add_argument("--hud", action="store_true", default=None, help="start with the HUD shown (toggle: D)")
+    ap.add_argument("--list-scenes", action="store_true", help="list scenes and exit")
+    ap.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="default: INFO")
+    return ap.parse_args(argv)
+
+
+def overrides(args: argparse.Namespace) -> dict[str, dict]:
+    run = {
+        k: getattr(args, k)
+        for k in (
+            "scene",
+            "source",
+            "headless",
+            "frames",
+            "record",
+            "offline",
+            "fullscreen",
+            "display",
+            "size",
+            "model",
+            "stats",
+            "hud",
+            "log_level",
+        )
+    }
+    out: dict[str, dict] = {"run": {k: v for k, v in run.items() if v is not None}}
+    if args.provider:
+        out["generator"] = {"provider": args.provider}
+    if args.osc_out:
+        out["osc"] = {"out": list(args.osc_out)}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from engine.config import ConfigError, load_config
+    from engine.generator.manifest import ModelError
+    from engine.scene import scene_class, scene_names
+
+    if args.list_scenes:
+        for name in scene_names():
+            print(f"{name:12s} {scene_class(name).description}")
+        return 0
+    try:
+        cfg = load_config(args.config, overrides(args))
+        scene_class(cfg.run.scene)
+    except (ConfigError, KeyError) as e:
+        print(f"config error: {str(e).strip(chr(39))}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=cfg.run.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from engine.app import App
+
+    try:
+        app = App(cfg)
+    except (ModelError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return app.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

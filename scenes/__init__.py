@@ -1,0 +1,1 @@
+"""Scenes: one file each. Every module here registers its Scene class on import."""

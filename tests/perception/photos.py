@@ -1,0 +1,96 @@
+"""Real photographs for perception tests, all shipped inside scikit-image (no download).
+
+Transformations (mirror, rotate, pad) keep every pixel a real photograph; they
+move the person in ways whose effect on the features is known in advance.
+Labels for the Labeled Faces in the Wild subset were assigned by looking at
+the faces (upscaled) before the expression mappings were fitted on them, so
+the expression tests are a calibration check, not an independent validation.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import cv2
+import numpy as np
+import skimage.data
+
+# Indices into skimage.data.lfw_subset() (the first 100 are faces), labelled by eye.
+LFW_SMILING = (1, 18, 19, 22, 31, 37, 38, 52, 53, 69, 74, 79, 81, 85, 91, 94)
+LFW_NEUTRAL = (3, 6, 7, 20, 25, 26, 28, 35, 40, 42, 60, 62, 65, 66, 70, 72, 73, 76, 80, 86, 92, 98)
+LFW_MOUTH_OPEN = (0, 29, 51, 59, 77)  # talking or shouting, not smiling
+LFW_TURNED_TO_IMAGE_LEFT = (47, 57, 75)  # nose clearly toward the image's left edge
+
+
+def rgb(image: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(image if image.ndim == 3 else np.stack([image] * 3, axis=-1))
+
+
+@cache
+def _astronaut() -> np.ndarray:
+    return skimage.data.astronaut()
+
+
+def astronaut() -> np.ndarray:
+    """Eileen Collins, frontal, broad smile: 512×512 RGB."""
+    return _astronaut().copy()
+
+
+def cameraman() -> np.ndarray:
+    """A man in profile (facing the image's right edge) behind a camera: grayscale → RGB."""
+    return rgb(skimage.data.camera())
+
+
+def no_people() -> list[np.ndarray]:
+    """Real photographs without anyone in them: a cat, a coffee cup, a rocket."""
+    return [skimage.data.chelsea(), skimage.data.coffee(), skimage.data.rocket()]
+
+
+@cache
+def _lfw() -> np.ndarray:
+    return skimage.data.lfw_subset()
+
+
+def lfw_face(i: int) -> np.ndarray:
+    """One 25×25 LFW face, upscaled and given a border so the face detector sees some context."""
+    face = (np.clip(_lfw()[i], 0, 1) * 255).astype(np.uint8)
+    face = cv2.resize(face, (200, 200), interpolation=cv2.INTER_CUBIC)
+    return rgb(cv2.copyMakeBorder(face, 60, 60, 60, 60, cv2.BORDER_REPLICATE))
+
+
+def mirrored(image: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(image[:, ::-1])
+
+
+def rotated(image: np.ndarray, degrees: float) -> np.ndarray:
+    """Rotate about the centre; positive = counter-clockwise as seen (OpenCV's convention)."""
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def shrunk(image: np.ndarray, factor: float) -> np.ndarray:
+    """The photo scaled down by factor in the middle of a same-size dark canvas: the person, farther."""
+    h, w = image.shape[:2]
+    small = cv2.resize(image, (round(w / factor), round(h / factor)), interpolation=cv2.INTER_AREA)
+    top, left = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
+    return cv2.copyMakeBorder(
+        small,
+        top,
+        h - small.shape[0] - top,
+        left,
+        w - small.shape[1] - left,
+        cv2.BORDER_CONSTANT,
+        value=(0, 0, 0),
+    )
+
+
+def in_frame(image: np.ndarray, width: int = 640, height: int = 480) -> np.ndarray:
+    """The photo fitted into a camera-sized frame (letterboxed), as a webcam would deliver it."""
+    h, w = image.shape[:2]
+    s = min(width / w, height / h)
+    small = cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    out = np.zeros((height, width, 3), np.uint8)
+    top, left = (height - small.shape[0]) // 2, (width - small.shape[1]) // 2
+    out[top : top + small.shape[0], left : left + small.shape[1]] = small
+    return out

@@ -1,0 +1,34 @@
+"""The recorder writes rendered frames to an mp4 that reads back with the right count and size."""
+
+from __future__ import annotations
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from engine.render.recorder import Recorder
+
+
+def test_mp4_round_trip(tmp_path):
+    path = tmp_path / "out.mp4"
+    with Recorder(path, (161, 91), fps=30) as rec:  # odd size: cropped to even for yuv420p
+        assert rec.size == (160, 90)
+        for i in range(12):
+            frame = np.zeros((91, 161, 3), np.uint8)
+            frame[:, : 10 * (i + 1)] = (255, 255, 255)
+            rec.write(frame)
+    assert rec.frames == 12
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = reader.__next__()
+    frames = [np.frombuffer(f, np.uint8).reshape(90, 160, 3) for f in reader]
+    assert meta["size"] == (160, 90)
+    assert meta["codec"] == "h264" and meta["pix_fmt"].startswith("yuv420p")
+    assert len(frames) == 12
+    assert frames[-1][45, 100].mean() > 200 and frames[0][45, 100].mean() < 50, "frames in order"
+
+
+def test_rejects_frames_of_the_wrong_shape(tmp_path):
+    with Recorder(tmp_path / "x.mp4", (64, 48), fps=10) as rec:
+        with pytest.raises(ValueError, match="RGB frames"):
+            rec.write(np.zeros((48, 64), np.uint8))
+        rec.write(np.zeros((48, 64, 3), np.uint8))

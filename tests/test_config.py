@@ -1,0 +1,102 @@
+"""A bad config stops the start with one line naming the key (exit 2)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "c.toml"
+    p.write_text(text)
+    return p
+
+
+def test_defaults_and_overrides(tmp_path: Path) -> None:
+    cfg = load_config(
+        write(tmp_path, '[run]\nscene = "mirror"\nfps = 50\n[latent]\nspeed = 3\n'), {"run": {"fps": 30.0}}
+    )
+    assert cfg.run.fps == 30.0 and cfg.latent.speed == 3.0 and cfg.run.size_px() == (1280, 720)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[latent]\nsped = 3\n", "unknown key 'latent.sped'"),
+        ("[latent]\nspeed = 500\n", "latent.speed = 500 is out of range"),
+        ("[run]\nfps = 'fast'\n", "run.fps = 'fast' must be a number"),
+        ("[generator]\nprovider = 'metal'\n", "generator.provider = 'metal' must be one of"),
+        ("[perception]\npose_every = 0\n", "pose_every"),
+        ("[camra]\nwidth = 1\n", "unknown section 'camra'"),
+        ("[run]\nsize = '12x'\n", "run.size"),
+        ("[run\n", "invalid TOML"),
+    ],
+)
+def test_errors_name_the_key(tmp_path: Path, text: str, needle: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        load_config(write(tmp_path, text))
+    assert needle in str(e.value) and "\n" not in str(e.value)
+
+
+def test_cli_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:
+    path = write(tmp_path, "[latent]\nspeed = -1\n")
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "run_installation.py"), "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "latent.speed" in lines[0] and "out of range" in lines[0]
+
+
+def test_cli_unknown_scene_and_param(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "run_installation.py"), "--scene", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2 and "unknown scene 'nope'" in r.stderr
+
+
+def test_cli_list_scenes_and_help() -> None:
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "run_installation.py"), "--list-scenes"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0 and r.stdout.startswith("mirror")
+    h = subprocess.run(
+        [sys.executable, str(ROOT / "run_installation.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    for flag in (
+        "--scene",
+        "--source",
+        "--headless",
+        "--frames",
+        "--record",
+        "--offline",
+        "--fullscreen",
+        "--display",
+        "--size",
+        "--config",
+        "--model",
+        "--osc-out",
+        "--stats",
+        "--list-scenes",
+        "--log-level",
+    ):
+        assert flag in h.stdout

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import threading
+import time
+
+from engine.mailbox import Mailbox
+
+
+def test_latest_wins_and_never_queues() -> None:
+    box: Mailbox[int] = Mailbox()
+    for i in range(100):
+        box.put(i)
+    assert box.get() == (100, 99)
+
+
+def test_wait_newer_wakes_on_put_and_times_out() -> None:
+    box: Mailbox[str] = Mailbox()
+    t0 = time.perf_counter()
+    assert box.wait_newer(0, 0.05) == (0, None)
+    assert time.perf_counter() - t0 < 1.0
+    threading.Timer(0.05, lambda: box.put("x")).start()
+    assert box.wait_newer(0, 5.0) == (1, "x")
