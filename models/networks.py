@@ -144,6 +144,9 @@ class SynthesisNetwork(nn.Module):
         self.resolutions = [2**i for i in range(2, int(math.log2(cfg.resolution)) + 1)]
         c4 = cfg.channels[4]
         self.const = nn.Parameter(torch.randn(1, c4, 4, 4))
+        # w also writes the 4×4 input, not only the styles: with a constant input alone,
+        # short trainings give every sample the same layout in different colours.
+        self.input_fc = EqualLinear(cfg.w_dim, c4 * 16)
         self.blocks = nn.ModuleList()
         self.torgbs = nn.ModuleList()
         cprev = c4
@@ -156,8 +159,11 @@ class SynthesisNetwork(nn.Module):
             self.torgbs.append(ToRGB(c, cfg.w_dim))
             cprev = c
 
+    def initial(self, w: torch.Tensor) -> torch.Tensor:
+        return self.const + self.input_fc(w).view(w.shape[0], -1, 4, 4)
+
     def forward(self, w: torch.Tensor) -> torch.Tensor:
-        x = self.const.expand(w.shape[0], -1, -1, -1)
+        x = self.initial(w)
         img = None
         for i, (layers, torgb) in enumerate(zip(self.blocks, self.torgbs)):
             if i > 0:

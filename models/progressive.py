@@ -20,7 +20,7 @@ from models.networks import Discriminator, EqualConv2d, Generator, upsample2x
 def synthesize_at(g: Generator, w: torch.Tensor, resolution: int, alpha: float = 1.0) -> torch.Tensor:
     """Image at `resolution`, with the finest RGB contribution scaled by `alpha`."""
     syn = g.synthesis
-    x = syn.const.expand(w.shape[0], -1, -1, -1)
+    x = syn.initial(w)
     img = None
     for i, (res, layers, torgb) in enumerate(zip(syn.resolutions, syn.blocks, syn.torgbs)):
         if res > resolution:
