@@ -30,7 +30,7 @@ from engine.metrics import Metrics
 from engine.perception.tracker import Perceiver
 from engine.pipeline import Pipeline, Step, absent_viewer
 from engine.render.chain import Renderer
-from engine.render.context import open_surface
+from engine.render.context import Surface, open_surface
 from engine.render.readback import read_rgb
 from engine.render.recorder import Recorder
 from engine.sources import open_source
@@ -88,14 +88,7 @@ class App:
         dt = 1.0 / probe.fps
         limit = cfg.run.frames or None
         perceiver = Perceiver(cfg.perception)
-        surface = open_surface(
-            cfg.run.size_px(),
-            headless=cfg.run.headless,
-            fullscreen=cfg.run.fullscreen,
-            display=cfg.run.display,
-        )
-        renderer = Renderer(surface.ctx, surface.size)
-        recorder = Recorder(cfg.run.record, surface.size, probe.fps) if cfg.run.record else None
+        surface, renderer, recorder = self._open_output(probe.fps)
         try:
             for frame in probe.frames(limit):
                 if self.stop.is_set():
@@ -129,14 +122,7 @@ class App:
         viewers: Mailbox[Viewer] = Mailbox()
         latents: Mailbox[Step] = Mailbox()
         images: Mailbox[GeneratedFrame] = Mailbox()
-        surface = open_surface(
-            cfg.run.size_px(),
-            headless=cfg.run.headless,
-            fullscreen=cfg.run.fullscreen,
-            display=cfg.run.display,
-        )
-        renderer = Renderer(surface.ctx, surface.size)
-        recorder = Recorder(cfg.run.record, surface.size, cfg.run.fps) if cfg.run.record else None
+        surface, renderer, recorder = self._open_output(cfg.run.fps)
         # Models load and warm up before the clock starts, so the first seconds are not all "nobody there".
         perceiver = Perceiver(self.cfg.perception)
         perceiver.process(
@@ -243,6 +229,15 @@ class App:
                 errors(e)
 
     # ------------------------------------------------------------------ shared
+    def _open_output(self, fps: float) -> tuple[Surface, Renderer, Recorder | None]:
+        run = self.cfg.run
+        surface = open_surface(
+            run.size_px(), headless=run.headless, fullscreen=run.fullscreen, display=run.display
+        )
+        renderer = Renderer(surface.ctx, surface.size)
+        recorder = Recorder(run.record, surface.size, fps) if run.record else None
+        return surface, renderer, recorder
+
     def _timed(self, stage: str, fn):
         t0 = self.wall.now()
         out = fn()

@@ -65,7 +65,7 @@ def main() -> None:
     ap.add_argument("--source", default="demo")
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--size", default="1280x720")
-    ap.add_argument("--fps", type=float, default=60.0, help="realtime render cap")
+    ap.add_argument("--fps", type=float, default=30.0, help="realtime render cap")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)

@@ -47,7 +47,8 @@ class RunSettings:
     size: str = "1280x720"
     model: str = str(DEFAULT_MODEL)
     stats: str = ""
-    fps: float = field(default=60.0, metadata=rng(1, 240, "presented frames per second cap (realtime)"))
+    # 30 leaves a 2-core CPU room for perception and the generator; 60 suits a GPU machine
+    fps: float = field(default=30.0, metadata=rng(1, 240, "presented frames per second cap (realtime)"))
     offline_fps: float = field(default=30.0, metadata=rng(1, 240, "frame rate of offline output"))
     hud: bool = False
     log_level: str = field(default="INFO", metadata=choices("DEBUG", "INFO", "WARNING", "ERROR"))
