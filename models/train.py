@@ -117,6 +117,19 @@ def plot_losses(history: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def mode_seeking(images: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """MSGAN's term (Mao et al. 2019): penalise images that differ less than their latents.
+
+    Short CPU trainings collapse easily onto one layout painted in many colours;
+    asking two latents' images to stay apart in proportion to the latents keeps
+    the whole data's variety in play.
+    """
+    h = images.shape[0] // 2
+    d_img = (images[:h] - images[h : 2 * h]).abs().mean(dim=(1, 2, 3))
+    d_w = (w[:h] - w[h : 2 * h]).abs().mean(dim=1)
+    return 1.0 / ((d_img / (d_w + 1e-5)).mean() + 1e-5)
+
+
 def update_ema(ema: Generator, g: Generator, beta: float) -> None:
     with torch.no_grad():
         for pe, p in zip(ema.parameters(), g.parameters()):
@@ -209,7 +222,10 @@ def train(args: argparse.Namespace) -> None:
         # generator step
         z = torch.randn(bs, cfg.z_dim)
         w = G.mapping(z)
-        loss_g = F.softplus(-D(synthesize_at(G, w, res, alpha), alpha)).mean()
+        fake = synthesize_at(G, w, res, alpha)
+        loss_g = F.softplus(-D(fake, alpha)).mean()
+        if args.diversity > 0:
+            loss_g = loss_g + args.diversity * mode_seeking(fake, w)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -257,7 +273,8 @@ def main() -> None:
         help="progressive phases res:steps[:fade_steps], comma separated",
     )
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--lr", type=float, default=0.0025)
+    ap.add_argument("--lr", type=float, default=0.002)
+    ap.add_argument("--diversity", type=float, default=1.0, help="weight of the mode-seeking term (0 = off)")
     ap.add_argument("--r1-gamma", type=float, default=1.0, help="R1 weight at 256² (scaled by res²)")
     ap.add_argument("--r1-every", type=int, default=16, help="lazy R1 interval")
     ap.add_argument("--ema-kimg", type=float, default=2.0)

@@ -33,8 +33,19 @@ def test_schedule_phases_and_fade() -> None:
 
 def args(data: Path, out: Path, schedule: str) -> argparse.Namespace:
     return argparse.Namespace(
-        data=data, out=out, schedule=schedule, batch=2, lr=0.002, r1_gamma=1.0, r1_every=2, ema_kimg=0.01,
-        threads=1, seed=0, checkpoint_every=2, restart=False,
+        data=data,
+        out=out,
+        schedule=schedule,
+        batch=2,
+        lr=0.002,
+        diversity=1.0,
+        r1_gamma=1.0,
+        r1_every=2,
+        ema_kimg=0.01,
+        threads=1,
+        seed=0,
+        checkpoint_every=2,
+        restart=False,
     )
 
 
