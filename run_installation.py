@@ -19,7 +19,10 @@ EXAMPLES = """examples:
   python run_installation.py --source demo --fullscreen --display 1
   python run_installation.py --source demo --headless --frames 300 --record out.mp4 --stats s.json
   python run_installation.py --source visitor.mp4 --offline --headless --record render.mp4
-keys: Esc quits, F toggles fullscreen, D toggles the HUD.
+  python run_installation.py --osc-in 0.0.0.0:9000 --osc-allow 192.168.1.0/24 \\
+      --osc-feedback 192.168.1.30:9001 --osc-out 127.0.0.1:57120      TouchOSC + SuperCollider
+keys: Esc quits, F toggles fullscreen, D toggles the HUD, B blackout, J jumps to a new keyframe.
+OSC address space, mappings, TouchOSC and Pd examples: docs/osc.md
 """
 
 
@@ -59,11 +62,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="force an ONNX Runtime execution provider (default: auto)",
     )
     ap.add_argument(
+        "--osc-in",
+        metavar="HOST:PORT",
+        help="listen for OSC control here, or 'off' (default: 127.0.0.1:9000)",
+    )
+    ap.add_argument(
+        "--osc-allow",
+        metavar="IP[/BITS]",
+        action="append",
+        help="accept OSC from this address or network besides loopback (repeatable; '*' = anyone)",
+    )
+    ap.add_argument(
         "--osc-out",
         metavar="HOST:PORT",
         action="append",
-        help="send /viewer/<feature> floats here each frame (repeatable)",
+        help="send viewer features, events, latent motion and fps here (sound systems; repeatable)",
     )
+    ap.add_argument(
+        "--osc-feedback",
+        metavar="HOST:PORT",
+        action="append",
+        help="echo parameter changes and events here (controllers like TouchOSC; repeatable)",
+    )
+    ap.add_argument("--oscquery", metavar="PORT", type=int, help="serve the OSCQuery JSON tree over HTTP")
     ap.add_argument("--stats", metavar="PATH.json", help="write fps, stage ms, latency, frame times on exit")
     ap.add_argument("--hud", action="store_true", default=None, help="start with the HUD shown (toggle: D)")
     ap.add_argument("--list-scenes", action="store_true", help="list scenes and exit")
@@ -93,8 +114,15 @@ def overrides(args: argparse.Namespace) -> dict[str, dict]:
     out: dict[str, dict] = {"run": {k: v for k, v in run.items() if v is not None}}
     if args.provider:
         out["generator"] = {"provider": args.provider}
-    if args.osc_out:
-        out["osc"] = {"out": list(args.osc_out)}
+    osc = {
+        "listen": args.osc_in,
+        "allow": args.osc_allow,
+        "out": args.osc_out,
+        "feedback": args.osc_feedback,
+        "query_port": args.oscquery,
+    }
+    if any(v is not None for v in osc.values()):
+        out["osc"] = {k: v for k, v in osc.items() if v is not None}
     return out
 
 

@@ -66,7 +66,7 @@ class App:
         self.cfg = cfg
         self.metrics = Metrics()
         self.wall = RealtimeClock()  # measurement only; stage logic uses the injected clock
-        self.pipeline = Pipeline(cfg, self.metrics)
+        self.pipeline = Pipeline(cfg, self.metrics, clock=self.wall.now)
         self.stop = threading.Event()
         self.presented = 0
         # called with every presented picture and the step behind it (tests, thumbnails); reads pixels back
@@ -190,8 +190,14 @@ class App:
         errors = ErrorLog("perception")
         last_index: int | None = None
         last_absent = -1e9
+        period = 1.0 / self.cfg.run.perception_hz
+        next_run = 0.0
         try:
             while not self.stop.is_set():
+                wait = next_run - clock.now()
+                if wait > 0:  # at its own rate: leave the CPU to the generator and the render loop
+                    self.stop.wait(wait)
+                    continue
                 frame = source.latest()
                 if frame is None or frame.index == last_index:
                     now = clock.now()
@@ -203,6 +209,7 @@ class App:
                 if last_index is not None and frame.index > last_index + 1:
                     self.metrics.dropped_frames(frame.index - last_index - 1)
                 last_index = frame.index
+                next_run = clock.now() + period
                 try:
                     viewers.put(self._timed("perception", lambda f=frame: perceiver.process(f)))
                 except Exception as e:  # noqa: BLE001
@@ -263,7 +270,7 @@ class App:
         # realtime capture times are on self.wall (the sources' clock); offline has no real latency
         latency_from = None if self.cfg.run.offline else capture_time
         self.metrics.presented_frame(self.wall.now(), latency_from, repeated)
-        self.pipeline.osc.send_features(step.viewer.features, self.wall.now())
+        self.pipeline.publish(step, self.metrics.fps(), self.wall.now())
         self.presented += 1
         if self.cfg.run.frames and self.presented >= self.cfg.run.frames:
             self.stop.set()
@@ -278,6 +285,11 @@ class App:
                 surface.toggle_fullscreen()
             elif key == "d":
                 self.pipeline.hud = not self.pipeline.hud
+            elif key == "b":  # through the registry, so controllers' blackout buttons follow
+                params = self.pipeline.params
+                params.set("engine.blackout", 0.0 if params.get("engine.blackout") >= 0.5 else 1.0, "key")
+            elif key == "j":
+                self.pipeline.commands.put("jump", (), self.wall.now(), origin="key")
         return self.stop.is_set()
 
     def _finish(self, surface, renderer, recorder) -> None:
@@ -299,8 +311,12 @@ class App:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, _stop)
             signal.signal(signal.SIGTERM, _stop)
-        if self.cfg.run.offline:
-            self.run_offline()
-        else:
-            self.run_realtime()
+        self.pipeline.start()
+        try:
+            if self.cfg.run.offline:
+                self.run_offline()
+            else:
+                self.run_realtime()
+        finally:
+            self.pipeline.close()
         return 0

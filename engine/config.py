@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.latent import LatentSettings
+from engine.osc import CONTROLLER_GROUPS, SOUND_GROUPS, OscTargetSettings, parse_target
+from engine.osc_in import parse_listen
+from engine.osc_map import OscMapping
+from engine.osc_safety import is_loopback_host, parse_network
 from engine.perception.settings import PerceptionSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +53,8 @@ class RunSettings:
     stats: str = ""
     # 30 leaves a 2-core CPU room for perception and the generator; 60 suits a GPU machine
     fps: float = field(default=30.0, metadata=rng(1, 240, "presented frames per second cap (realtime)"))
+    # perception at its own rate: every camera frame would take most of a core on a 2-core machine
+    perception_hz: float = field(default=20.0, metadata=rng(1, 240, "most perception runs per second"))
     offline_fps: float = field(default=30.0, metadata=rng(1, 240, "frame rate of offline output"))
     hud: bool = False
     log_level: str = field(default="INFO", metadata=choices("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -79,8 +85,38 @@ class CameraSettings:
 
 @dataclass(frozen=True)
 class OscSettings:
-    out: tuple[str, ...] = ()  # HOST:PORT targets for /viewer/<feature>
-    rate: float = field(default=30.0, metadata=rng(1, 240, "messages per second per target"))
+    """OSC in (controllers, sound systems) and out (state, feedback); see docs/osc.md."""
+
+    listen: str = "127.0.0.1:9000"  # HOST:PORT for OSC in; "off" disables it
+    allow: tuple[str, ...] = ()  # sender IPs/networks besides loopback ("192.168.1.0/24", "*")
+    in_rate: float = field(default=2000.0, metadata=rng(1, 1e6, "packets per second per sender"))
+    out: tuple[str, ...] = ()  # HOST:PORT sound-system targets: viewer, events, latent, engine
+    feedback: tuple[str, ...] = ()  # HOST:PORT controller targets: params (echo), events
+    rate: float = field(default=30.0, metadata=rng(1, 240, "per-frame messages per second per target"))
+    bundles: bool = True  # per-frame state as timed bundles (false: plain messages, e.g. for Pd)
+    send_landmarks: bool = False  # raw pose landmarks (/viewer/skeleton) leave the process only if true
+    pcs: int = field(default=8, metadata=rng(0, 64, "PCA coordinates in /latent/pc"))
+    presets: str = ""  # preset folder ("" = ~/.local/share/latent-mirror/presets)
+    query_port: int = field(default=0, metadata=rng(0, 65535, "OSCQuery HTTP port (0 = off)"))
+    targets: tuple[OscTargetSettings, ...] = ()  # [[osc.targets]]: address, groups, rate, bundles
+    map: tuple[OscMapping, ...] = ()  # [[osc.map]]: user mappings of incoming addresses
+
+    def validate(self) -> None:
+        listen = parse_listen(self.listen)
+        for entry in self.allow:
+            parse_network(entry)
+        if listen and not is_loopback_host(listen[0]) and not self.allow:
+            raise ValueError(
+                f"listen = '{self.listen}' reaches beyond this machine: list the controllers' addresses "
+                'in osc.allow (e.g. ["192.168.1.0/24"], or ["*"] for anyone)'
+            )
+        for t in (*self.out, *self.feedback):
+            parse_target(t)
+
+    def all_targets(self) -> tuple[OscTargetSettings, ...]:
+        simple = [OscTargetSettings(t, SOUND_GROUPS, self.rate, self.bundles) for t in self.out]
+        simple += [OscTargetSettings(t, CONTROLLER_GROUPS, self.rate, self.bundles) for t in self.feedback]
+        return (*simple, *self.targets)
 
 
 LATENT_RANGES = {
@@ -145,6 +181,10 @@ def _build_section(cls: type, data: dict, prefix: str, ranges: dict | None = Non
             ftype = next(a for a in typing.get_args(ftype) if a is not type(None))
         meta = dict(fields[key].metadata) or (ranges or {}).get(key, {})
         kwargs[key] = _check_value(f"{prefix}.{key}", value, ftype, meta)
+    for f in fields.values():
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if required and f.name not in kwargs:
+            raise ConfigError(f"{prefix}.{f.name} is required")
     obj = cls(**kwargs)
     validate = getattr(obj, "validate", None)
     if callable(validate):
@@ -171,11 +211,27 @@ def build_config(data: dict) -> Config:
         camera=_build_section(CameraSettings, data.get("camera", {}), "camera"),
         latent=_build_section(LatentSettings, data.get("latent", {}), "latent", LATENT_RANGES),
         perception=_build_section(PerceptionSettings, data.get("perception", {}), "perception"),
-        osc=_build_section(OscSettings, data.get("osc", {}), "osc"),
+        osc=_build_osc(data.get("osc", {})),
         params=flat,
     )
     cfg.run.size_px()
     return cfg
+
+
+def _build_osc(data: dict) -> OscSettings:
+    """[osc] plus its arrays of tables [[osc.targets]] and [[osc.map]]."""
+    if not isinstance(data, dict):
+        raise ConfigError("[osc] must be a table")
+    data = dict(data)
+    tables = {}
+    for key, cls in (("targets", OscTargetSettings), ("map", OscMapping)):
+        items = data.pop(key, [])
+        if isinstance(items, dict):
+            items = [items]
+        if not isinstance(items, list):
+            raise ConfigError(f"osc.{key} must be an array of tables ([[osc.{key}]])")
+        tables[key] = tuple(_build_section(cls, item, f"osc.{key}[{i}]") for i, item in enumerate(items))
+    return dataclasses.replace(_build_section(OscSettings, data, "osc"), **tables)
 
 
 def _flatten(d: dict, prefix: str, out: dict[str, float]) -> None:

@@ -32,7 +32,9 @@ ENGINE_PARAMS: tuple[ParamSpec, ...] = (
 
 def direction_specs(directions: int) -> tuple[ParamSpec, ...]:
     return tuple(
-        ParamSpec(f"motion.dir.{i}", 0.0, -3.0, 3.0, f"push along PCA direction {i}, in σ (adds to the scene)")
+        ParamSpec(
+            f"motion.dir.{i}", 0.0, -3.0, 3.0, f"push along PCA direction {i}, in σ, added to the scene's"
+        )
         for i in range(min(MANUAL_DIRECTIONS, directions))
     )
 

@@ -1,20 +1,46 @@
-"""OSC out, minimal: the viewer's features to every --osc-out target each frame.
+"""OSC out: the engine's state to any number of targets, each with its own groups and rate.
 
-Sound systems (SuperCollider, Pd, Max) listen for `/viewer/<feature> <float>`.
-One plain message per feature (not a bundle) because that is what every OSC
-peer parses, Pd's [oscparse] included. Sending never blocks the loop and never
-raises into it: a target that is down just misses packets.
+Sound systems (SuperCollider, Pd, Max) want the viewer's features and the
+latent's motion every frame; controllers (TouchOSC, Resolume) want parameter
+feedback so their faders follow changes made elsewhere. One `OscOut` serves
+both: every target names the groups it wants (GROUPS) and a rate. Per-frame
+state goes at the target's rate as one timed bundle (timetag = send time, so a
+receiver can line features up with audio), split below the MTU; events and
+parameter echoes are never rate-dropped, only coalesced to one value per
+parameter per frame. Plain messages instead of bundles are an option per
+target for peers that ignore bundles.
+
+Sending never blocks the loop and never raises into it: a target that is down
+just misses packets. Raw landmarks are only sent if `send_landmarks` is set.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from pythonosc.osc_message_builder import OscMessageBuilder
+import numpy as np
+
+from engine.osc_map import OscMapping
+from engine.osc_wire import Sendable, encode_bundles, encode_message
+from engine.params import ParamRegistry
 
 log = logging.getLogger(__name__)
+
+GROUPS = {
+    "viewer": "/viewer/<feature> <float> per frame (and /viewer/skeleton if landmarks are enabled)",
+    "events": "/viewer/enter, /viewer/leave, /scene/changed <name>, /preset/loaded <name>",
+    "latent": "/latent/speed <float σ/s>, /latent/pc <floats: first PCA coordinates in σ>",
+    "engine": "/engine/fps <float>",
+    "params": "/param/<name> <float> whenever a parameter changes, plus mapped addresses (feedback)",
+}
+SOUND_GROUPS = ("viewer", "events", "latent", "engine")
+CONTROLLER_GROUPS = ("params", "events")
+PER_FRAME = frozenset({"viewer", "latent", "engine"})
 
 
 def parse_target(text: str) -> tuple[str, int]:
@@ -27,43 +53,173 @@ def parse_target(text: str) -> tuple[str, int]:
         raise ValueError(f"OSC target '{text}': port '{port}' is not a number") from None
     if not 0 < p < 65536:
         raise ValueError(f"OSC target '{text}': port {p} is out of range 1..65535")
-    return host, p
+    return host.strip("[]"), p
 
 
-def message(address: str, *args: float | int | str) -> bytes:
-    b = OscMessageBuilder(address)
-    for a in args:
-        b.add_arg(a)
-    return b.build().dgram
+@dataclass(frozen=True)
+class OscTargetSettings:
+    address: str  # HOST:PORT
+    groups: tuple[str, ...] = SOUND_GROUPS
+    rate: float = field(default=30.0, metadata={"lo": 1, "hi": 240, "doc": "per-frame state, per second"})
+    bundles: bool = True  # False: plain messages (for peers that ignore bundles)
+
+    def validate(self) -> None:
+        parse_target(self.address)
+        bad = [g for g in self.groups if g not in GROUPS]
+        if bad or not self.groups:
+            raise ValueError(f"target {self.address}: groups must be some of {', '.join(GROUPS)}")
 
 
-class OscSender:
-    def __init__(self, targets: Iterable[str], rate: float = 30.0) -> None:
-        self.targets = [parse_target(t) for t in targets]
-        self.interval = 1.0 / rate
-        self._last = -1e9
+@dataclass(frozen=True)
+class FrameState:
+    """What one presented frame tells the outside world."""
+
+    features: Mapping[str, float]
+    latent_speed: float  # σ per second
+    pcs: Sequence[float]  # first PCA coordinates of the current latent, in σ
+    fps: float
+    skeleton: np.ndarray | None = None  # only sent with send_landmarks
+
+
+class _Target:
+    def __init__(self, s: OscTargetSettings, family_of: Callable[[str, int], tuple]) -> None:
+        host, port = parse_target(s.address)
+        self.name = s.address
+        self.addr = family_of(host, port)
+        self.groups = frozenset(s.groups)
+        self.interval = 1.0 / s.rate
+        self.bundles = s.bundles
+        self.last = -1e18
+        self.failing = False
+
+
+def _resolve(host: str, port: int) -> tuple:
+    """An IPv4 (host, port) for the socket; IPv6 and names resolve once, at start."""
+    try:
+        infos = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)
+        return infos[0][4]
+    except OSError:
+        return (host, port)  # sendto will fail and be logged once
+
+
+class OscOut:
+    def __init__(
+        self,
+        targets: Iterable[OscTargetSettings],
+        registry: ParamRegistry | None = None,
+        mappings: Iterable[OscMapping] = (),
+        send_landmarks: bool = False,
+        epoch: Callable[[], float] = time.time,
+    ) -> None:
+        self.targets = [_Target(t, _resolve) for t in targets]
+        self.registry = registry
+        self.mappings = [m for m in mappings if m.param and m.feedback]
+        self.send_landmarks = send_landmarks
+        self.epoch = epoch  # wall-clock seconds, only for bundle timetags
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setblocking(False)
-        self._errors: set[tuple[str, int]] = set()
+        self._lock = threading.Lock()
+        self._events: list[bytes] = []
+        self._echo: dict[str, float] = {}  # coalesced: the newest value per parameter
+        self._present = False
+        self.sent = 0
+        if registry is not None:
+            registry.subscribe(self.param_changed)
 
-    def send_features(self, features: Mapping[str, float], now: float) -> bool:
-        """Send at most `rate` times per second; returns whether it sent."""
-        if not self.targets or now - self._last < self.interval:
-            return False
-        self._last = now
-        packets = [message(f"/viewer/{name}", float(value)) for name, value in features.items()]
-        for target in self.targets:
-            for p in packets:
-                try:
-                    self._sock.sendto(p, target)
-                except OSError as e:  # unreachable host, full buffer: drop, log once per target
-                    if target not in self._errors:
-                        self._errors.add(target)
-                        log.warning("OSC to %s:%d failing (%s); will keep trying quietly", *target, e)
-                    break
-            else:
-                self._errors.discard(target)
-        return True
+    @property
+    def wants_params(self) -> bool:
+        return any("params" in t.groups for t in self.targets)
+
+    # ------------------------------------------------------ inputs (any thread)
+    def param_changed(self, name: str, value: float, origin: str) -> None:
+        """Registry listener: every change, whatever its origin, is echoed (the newest per frame)."""
+        with self._lock:
+            self._echo[name] = value
+
+    def refresh(self) -> None:
+        """Echo every parameter on the next frame (start-up, or a controller asking)."""
+        if self.registry is not None:
+            with self._lock:
+                self._echo.update(self.registry.snapshot())
+
+    def event(self, address: str, *args: Sendable) -> None:
+        with self._lock:
+            if len(self._events) < 256:  # a flood of scene switches must not grow memory
+                self._events.append(encode_message(address, args))
+
+    # ------------------------------------------------------ per frame (render thread)
+    def publish(self, state: FrameState, now: float) -> None:
+        present = state.features.get("presence", 0.0) >= 0.5
+        if present != self._present:
+            self._present = present
+            self.event("/viewer/enter" if present else "/viewer/leave")
+        with self._lock:
+            events, self._events = self._events, []
+            echo, self._echo = self._echo, {}
+        echoes = self._echo_messages(echo) if echo else []
+        frame: dict[str, list[bytes]] = {}
+        stamp = self.epoch()
+        for t in self.targets:
+            msgs: list[bytes] = []
+            if "events" in t.groups:
+                msgs += events
+            if "params" in t.groups:
+                msgs += echoes
+            if t.groups & PER_FRAME and now - t.last >= t.interval:
+                t.last = now
+                for g in sorted(t.groups & PER_FRAME):
+                    if g not in frame:
+                        frame[g] = self._frame_messages(g, state)
+                    msgs += frame[g]
+            if msgs:
+                self._send(t, encode_bundles(msgs, stamp) if t.bundles else msgs)
+
+    def _frame_messages(self, group: str, s: FrameState) -> list[bytes]:
+        if group == "viewer":
+            out = [encode_message(f"/viewer/{k}", (float(v),)) for k, v in s.features.items()]
+            if self.send_landmarks and s.skeleton is not None:
+                flat = np.asarray(s.skeleton, np.float32).ravel().tolist()
+                out.append(encode_message("/viewer/skeleton", flat))
+            return out
+        if group == "latent":
+            return [
+                encode_message("/latent/speed", (float(s.latent_speed),)),
+                encode_message("/latent/pc", [float(v) for v in s.pcs]),
+            ]
+        return [encode_message("/engine/fps", (float(s.fps),))]
+
+    def _echo_messages(self, echo: Mapping[str, float]) -> list[bytes]:
+        out = [encode_message(f"/param/{k}", (float(v),)) for k, v in sorted(echo.items())]
+        if self.registry is None:
+            return out
+        by_address: dict[str, list[OscMapping]] = {}
+        for m in self.mappings:
+            if m.param in echo:
+                by_address.setdefault(m.address, [])
+        for m in self.mappings:  # every mapping of a touched address: an xy pad sends x and y together
+            if m.address in by_address:
+                by_address[m.address].append(m)
+        for address, maps in by_address.items():
+            args = [0.0] * (max(m.arg for m in maps) + 1)
+            for m in maps:
+                spec = self.registry.spec(m.param)
+                args[m.arg] = float(m.inverse(self.registry.get(m.param), spec.lo, spec.hi))
+            out.append(encode_message(address, args))
+        return out
+
+    def _send(self, t: _Target, packets: Sequence[bytes]) -> None:
+        for p in packets:
+            try:
+                self._sock.sendto(p, t.addr)
+                self.sent += 1
+            except OSError as e:  # unreachable host, full buffer: drop, log once per target
+                if not t.failing:
+                    t.failing = True
+                    log.warning("OSC to %s failing (%s); will keep trying quietly", t.name, e)
+                return
+        if t.failing:
+            t.failing = False
+            log.info("OSC to %s works again", t.name)
 
     def close(self) -> None:
         self._sock.close()

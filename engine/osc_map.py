@@ -73,7 +73,9 @@ class OscMapping:
             return self.in_hi if c >= 0.5 else self.in_lo
         f = CURVES[self.curve]
         a, b = 0.0, 1.0
-        for _ in range(40):
+        if c <= 0.0 or c >= 1.0:  # every curve maps 0 → 0 and 1 → 1: the ends are exact
+            a = b = c
+        for _ in range(40 if a != b else 0):
             m = 0.5 * (a + b)
             if f(m) < c:
                 a = m

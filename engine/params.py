@@ -8,6 +8,7 @@ the range it was designed for.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -29,7 +30,10 @@ class ParamSpec:
             raise ValueError(f"param {self.name}: kind must be float, int or bool")
 
     def coerce(self, value: float) -> float:
-        v = min(max(float(value), self.lo), self.hi)
+        v = float(value)
+        if not math.isfinite(v):  # NaN would slip through min/max and poison the frame
+            raise ValueError(f"param {self.name}: {value!r} is not a finite number")
+        v = min(max(v, self.lo), self.hi)
         if self.kind == "int":
             return float(round(v))
         if self.kind == "bool":
@@ -63,6 +67,9 @@ class ParamRegistry:
             return self._specs[name]
         except KeyError:
             raise KeyError(f"unknown parameter '{name}'") from None
+
+    def has(self, name: str) -> bool:
+        return name in self._specs
 
     def specs(self) -> list[ParamSpec]:
         with self._lock:

@@ -3,26 +3,40 @@
 Realtime and offline mode call the very same `Pipeline` methods; only who
 calls them, and with which clock, differs. That is what makes an offline run
 a faithful, deterministic rendition of the installation.
+
+Control from outside (OSC, keys, presets) arrives as `Command`s on a queue
+that `advance` drains at the start of each frame, on the render thread: the
+scene, the integrator and the registry's listeners never see another thread.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from engine import engine_params
 from engine.config import Config
+from engine.control import Command, CommandQueue
 from engine.generator.onnx_generator import OnnxGenerator
 from engine.latent import LatentIntegrator
 from engine.messages import RenderInput, Target, Viewer
 from engine.metrics import Metrics
-from engine.osc import OscSender
+from engine.osc import FrameState
+from engine.osc_io import OscIO
+from engine.osc_safety import LogThrottle
 from engine.params import ParamRegistry
 from engine.perception.features import neutral_features
-from engine.scene import Scene, SceneInputs, scene_class
+from engine.presets import Preset, PresetError, Presets
+from engine.scene import Scene, SceneInputs, scene_class, scene_names
+from engine.sync import SyncTracker
 
 log = logging.getLogger(__name__)
+
+COALESCED = frozenset({"jump", "seed", "scene", "preset_load", "refresh"})
 
 
 def absent_viewer(t: float, index: int = -1) -> Viewer:
@@ -38,8 +52,11 @@ class Step:
 
 
 class Pipeline:
-    def __init__(self, cfg: Config, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, cfg: Config, metrics: Metrics | None = None, clock: Callable[[], float] | None = None
+    ) -> None:
         self.cfg = cfg
+        self.clock = clock or time.monotonic  # realtime clock: when commands are due
         self.metrics = metrics or Metrics()
         self.generator = OnnxGenerator(
             cfg.run.model, provider=cfg.generator.provider, threads=cfg.generator.threads
@@ -51,35 +68,131 @@ class Pipeline:
             self.generator.sample_latents, m.latent_mean, m.directions, m.sigma, m.latent_space, cfg.latent
         )
         self.params = ParamRegistry()
-        self.scene: Scene = self._make_scene(cfg.run.scene)
+        engine_params.declare(self.params, len(m.directions))
+        for name in scene_names():  # every scene's parameters: set the next scene's before switching
+            for spec in scene_class(name).params:
+                self.params.declare(spec)
+        self.scene: Scene = scene_class(cfg.run.scene)()
         for name, value in cfg.params.items():
             try:
                 self.params.set(name, value, origin="config")
             except KeyError:
                 known = ", ".join(s.name for s in self.params.specs())
                 raise ValueError(f"params.{name}: unknown parameter (known: {known})") from None
-        self.osc = OscSender(cfg.osc.out, cfg.osc.rate)
+        self.commands = CommandQueue()
+        self.sync = SyncTracker()
+        self.presets = Presets(cfg.osc.presets)
+        self.osc = OscIO(cfg.osc, self.params, self.commands, self.clock, scene_names())
+        self.warn = LogThrottle(log)
+        self._last_save = -1e9
+        self.latent_speed = 0.0  # σ per second, of the latest step
         self.hud = cfg.run.hud
         self._hud_latency: dict[str, float] = {}
 
-    def _make_scene(self, name: str) -> Scene:
-        cls = scene_class(name)
-        for spec in cls.params:
-            self.params.declare(spec)
-        return cls()
+    def start(self) -> None:
+        """Open the OSC ports and announce the scene; called once the loop is about to run."""
+        self.osc.start()
+        self.osc.out.event("/scene/changed", self.scene.name)
 
     def advance(self, viewer: Viewer, t: float, dt: float) -> Step:
-        """Scene → target → one bounded latent step. Runs at render rate."""
+        """Commands → scene → target → one bounded latent step. Runs at render rate."""
+        self.apply_commands(t)
+        params = self.params.snapshot()
         inputs = SceneInputs(
             viewer=viewer,
             t=t,
             dt=dt,
-            params=self.params.snapshot(),
+            params=params,
             directions=len(self.generator.manifest.directions),
+            sync=self.sync.snapshot(t),
         )
-        target = self.scene.update(inputs)
+        target = engine_params.apply(self.scene.update(inputs), params)
         latent = self.integrator.step(target.directions, dt, drift=target.drift, speed=target.speed)
+        if dt > 0:
+            self.latent_speed = self.integrator.last_step / max(self.integrator.unit, 1e-9) / dt
         return Step(latent.copy(), target, viewer)
+
+    # ------------------------------------------------------------ commands
+    def apply_commands(self, t: float) -> None:
+        batch = self.commands.drain(self.clock())
+        # Repeats of a costly command within one frame collapse to the last one (the end state is the
+        # same): a controller hammering /latent/jump must not run the mapping network 500 times a frame.
+        last = {cmd.kind: i for i, cmd in enumerate(batch) if cmd.kind in COALESCED}
+        for i, cmd in enumerate(batch):
+            if cmd.kind in COALESCED and last[cmd.kind] != i:
+                continue
+            try:
+                self._apply(cmd, t)
+            except Exception as e:  # noqa: BLE001 - a bad command must never end the loop
+                self.warn(f"cmd:{cmd.kind}", "%s %s failed: %s", cmd.kind, cmd.args[:1], e)
+
+    def _apply(self, cmd: Command, t: float) -> None:
+        # offline time is the frame's; realtime time is when the message arrived (or its bundle time)
+        at = t if self.cfg.run.offline else min(cmd.at, t)
+        kind, args = cmd.kind, cmd.args
+        if kind == "param":
+            self.params.set(args[0], args[1], origin=cmd.origin)
+        elif kind == "scene":
+            self.select_scene(args[0])
+        elif kind == "jump":
+            self.integrator.jump()
+        elif kind == "seed":
+            self.integrator.reseed(int(args[0]))
+        elif kind == "beat":
+            self.sync.beat(at, args[0])
+        elif kind == "bpm":
+            self.sync.set_bpm(at, args[0])
+        elif kind == "level":
+            self.sync.set_level(at, args[0])
+        elif kind == "bands":
+            self.sync.set_bands(at, args[0])
+        elif kind == "preset_save":
+            self.save_preset(args[0])
+        elif kind == "preset_load":
+            self.load_preset(args[0], cmd.origin)
+        elif kind == "refresh":
+            self.osc.out.refresh()
+
+    def select_scene(self, name: str) -> None:
+        if name != self.scene.name:
+            self.scene = scene_class(name)()
+            log.info("scene: %s", name)
+        self.osc.out.event("/scene/changed", name)
+
+    def save_preset(self, name: str) -> None:
+        now = self.clock()
+        if now - self._last_save < 0.2:  # a stuck button must not write files at frame rate
+            raise PresetError(f"preset {name}: saves come too fast; skipped")
+        self._last_save = now
+        path = self.presets.save(Preset(name, self.scene.name, self.params.snapshot()))
+        log.info("preset %s saved to %s", name, path)
+        self.osc.out.event("/preset/saved", name)
+
+    def load_preset(self, name: str, origin: str = "preset") -> None:
+        preset = self.presets.load(name)
+        if preset.scene and preset.scene != self.scene.name and preset.scene in self.osc.scenes:
+            self.select_scene(preset.scene)
+        unknown = [k for k in preset.params if not self.params.has(k)]
+        for k, v in preset.params.items():
+            if k not in unknown:
+                self.params.set(k, v, origin="preset")
+        if unknown:
+            log.warning("preset %s: skipped unknown parameters %s", name, ", ".join(sorted(unknown)[:10]))
+        log.info("preset %s loaded", name)
+        self.osc.out.event("/preset/loaded", name)
+
+    # ------------------------------------------------------------ state out
+    def publish(self, step: Step, fps: float, now: float) -> None:
+        """Send this presented frame's state to the OSC targets (rate-limited per target)."""
+        pcs = self.integrator.coordinates(self.cfg.osc.pcs) if self.cfg.osc.pcs else ()
+        state = FrameState(
+            features=step.viewer.features,
+            latent_speed=self.latent_speed,
+            pcs=[float(v) for v in pcs],
+            fps=fps,
+            skeleton=step.viewer.skeleton if self.cfg.osc.send_landmarks else None,
+        )
+        self.osc.publish(state, now)
 
     def render_input(self, image: np.ndarray, step: Step, note: str = "") -> RenderInput:
         v = step.viewer

@@ -41,7 +41,7 @@ def default_folder() -> Path:
 
 def check_name(name: object) -> str:
     if not isinstance(name, str) or not NAME.fullmatch(name):
-        raise PresetError(f"preset name {name!r} must be 1-64 letters, digits, '-' or '_'")
+        raise PresetError(f"preset name {repr(name)[:80]} must be 1-64 letters, digits, '-' or '_'")
     return name
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 MAX_BANDS = 32
 SYNC_KEYS = {
     "beat_phase": "0..1 position within the current beat (0 on the beat); 0 without tempo",
-    "beat_pulse": "1 on the beat, decaying to 0 within about a quarter beat",
+    "beat_pulse": "1 on the beat, decaying to about 0 within a quarter beat",
     "beat_count": "beats received since start (or the index the sound system sent)",
     "bpm": "tempo: from /sync/bpm, else estimated from /sync/beat intervals; 0 if unknown",
     "level": "0..1 audio level from /audio/level; 0 when none arrived for `stale_s`",
@@ -81,14 +81,12 @@ class SyncTracker:
             if bpm > 0:
                 period = 60.0 / bpm
                 phase = (since / period) % 1.0
-                if since > max(4 * period, self.stale_s):
-                    since = math.inf  # the beats stopped: stop pulsing rather than run on forever
-                else:
-                    since = phase * period  # free-run on the tempo between (or after) beats
+                # free-run on the tempo between beats; once they stop, stop pulsing rather than run on forever
+                since = math.inf if since > max(4 * period, self.stale_s) else phase * period
         elif bpm > 0:
             phase = (t * bpm / 60.0) % 1.0
             since = phase * 60.0 / bpm
-        decay = 0.12 if bpm <= 0 else min(0.12, 15.0 / bpm)  # ≤ a quarter beat
+        decay = 0.1 if bpm <= 0 else min(0.1, 7.5 / bpm)  # time constant ≤ an eighth of a beat
         out = {
             "beat_phase": phase,
             "beat_pulse": math.exp(-since / decay) if math.isfinite(since) else 0.0,

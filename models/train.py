@@ -239,8 +239,8 @@ def train(args: argparse.Namespace) -> None:
         history.append(
             {
                 "step": step,
-                "loss_g": float(loss_g),
-                "loss_d": float(loss_d),
+                "loss_g": float(loss_g.detach()),
+                "loss_d": float(loss_d.detach()),
                 "res": res,
                 "phase_start": prev_res is not None and prev_res != res,
             }

@@ -7,6 +7,8 @@ desaturated field of the same image: the person "cuts a window" into the
 painting. That reads better than the reverse (a dark silhouette on a bright
 painting) because the viewer's own body is where the image is most alive, so
 the eye goes to the interaction. When nobody is there, the painting drifts.
+With a sound system sending sync over OSC, the picture pulses on the beat and
+moves faster when the music is louder (`mirror.sync` scales both; 0 = off).
 
 The mapping from features to directions is declared data (MAPPING), not code.
 """
@@ -68,6 +70,7 @@ class MirrorScene(Scene):
         ParamSpec("mirror.idle_drift", 1.0, 0.0, 3.0, "drift speed when nobody is there"),
         ParamSpec("mirror.present_drift", 0.15, 0.0, 1.0, "drift speed while someone is there"),
         ParamSpec("mirror.mirror", 1.0, 0.0, 1.0, "flip horizontally like a mirror", kind="bool"),
+        ParamSpec("mirror.sync", 1.0, 0.0, 2.0, "beat pulse and level-driven speed from OSC sync; 0 = off"),
     )
 
     def update(self, inputs: SceneInputs) -> Target:
@@ -81,6 +84,9 @@ class MirrorScene(Scene):
                 if m.direction < inputs.directions and m.feature in f:
                     offsets[m.direction] = offsets.get(m.direction, 0.0) + intensity * push(m, f[m.feature])
         energy = f.get("motion_energy", 0.0)
+        sync = p["mirror.sync"]
+        pulse = sync * inputs.sync.get("beat_pulse", 0.0)  # 0 without a sound system
+        level = sync * inputs.sync.get("level", 0.0)
         uniforms = {
             "mirror": p["mirror.mirror"],
             "mask_mix": p["mirror.silhouette"] if present else 0.0,
@@ -90,13 +96,13 @@ class MirrorScene(Scene):
             "contrast": 1.0 + 0.15 * f.get("distance", 0.0),
             "brightness": 0.0,
             "hue_shift": 0.08 * f.get("head_roll", 0.0),
-            "intensity": 1.0,
+            "intensity": 1.0 + 0.25 * pulse,
         }
         drift = p["mirror.present_drift"] if present else p["mirror.idle_drift"]
         return Target(
             directions=offsets,
-            speed=1.0 + energy,
-            drift=drift,
+            speed=(1.0 + energy) * (1.0 + level),
+            drift=drift * (1.0 + level),
             uniforms=uniforms,
             capture_time=inputs.viewer.capture_time,
         )

@@ -26,3 +26,12 @@ def test_unknown_and_bad_specs() -> None:
         reg.set("x.y", 1)
     with pytest.raises(ValueError, match="default 5 outside 0..1"):
         ParamSpec("x.y", 5, 0, 1, "bad")
+
+
+def test_non_finite_values_are_refused() -> None:
+    reg = ParamRegistry([ParamSpec("a.gain", 1.0, 0.0, 2.0, "gain")])
+    assert reg.has("a.gain") and not reg.has("a.other")
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="not a finite number"):
+            reg.set("a.gain", bad)
+    assert reg.get("a.gain") == 1.0

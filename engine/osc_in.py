@@ -1,0 +1,333 @@
+"""OSC in: a UDP server thread that turns controller and sound-system messages into commands.
+
+The thread does only cheap, bounded work per packet: allow-list, token bucket,
+decode (engine.osc_wire: never sleeps, one exception type), validate the
+arguments against the address and the parameter registry, and put a
+`Command` on the queue the render thread drains. It never touches a stage, so
+nothing it receives can stall or crash a frame. Every problem is counted in
+`stats` and logged through a throttle: once per address or kind, then at most
+once a minute with a count. The one thing it answers itself is
+`/engine/ping`, from the listening socket, so a controller can see the
+engine is alive.
+
+Bundles timetagged in the future are not waited for: their commands are
+queued with a due time (up to `max_future` seconds ahead; further than that
+the clocks disagree and they apply at once).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+from engine.control import CommandQueue
+from engine.osc_map import OscMapping
+from engine.osc_safety import AllowList, LogThrottle, RateLimiter
+from engine.osc_wire import Arg, OscDecodeError, OscMessage, decode, encode_message
+from engine.params import ParamRegistry
+from engine.presets import PresetError, check_name
+
+log = logging.getLogger(__name__)
+
+# address → (argument types, what it does); docs/osc.md is written from the same list
+ADDRESSES = {
+    "/param/<name>": ("f|i|T|F", "set a parameter (clamped to its range)"),
+    "/scene/select": ("s", "switch to a scene by name"),
+    "/preset/save": ("s", "save every parameter and the scene as a preset"),
+    "/preset/load": ("s", "load a preset"),
+    "/latent/jump": ("[f|i]", "cut to a new keyframe (an argument of 0 is a button release: ignored)"),
+    "/latent/seed": ("i", "restart the idle wander from this seed, 0..2147483647"),
+    "/engine/blackout": ("f|i|T|F", "0 = picture, 1 = black (same as /param/engine.blackout)"),
+    "/engine/ping": ("[i]", "answered with /engine/pong to the sender's host, at this port or its own"),
+    "/engine/refresh": ("", "echo every parameter to the feedback targets"),
+    "/sync/beat": ("[i]", "a beat happened (an int argument is its index; a float 0 is ignored)"),
+    "/sync/bpm": ("f", "tempo in beats per minute"),
+    "/audio/level": ("f", "audio level 0..1"),
+    "/audio/bands": ("f…", "band levels 0..1, lowest first (up to 32)"),
+}
+
+
+def _number(args: Sequence[Arg], i: int = 0) -> float | None:
+    """The i-th argument as a finite float (int, float, T/F), else None."""
+    if i >= len(args):
+        return None
+    a = args[i]
+    if isinstance(a, bool | int | float):
+        v = float(a)
+        return v if math.isfinite(v) else None
+    return None
+
+
+def _shown(text: str) -> str:
+    """An address or name from the network, safe to put in a log line."""
+    return repr(text[:80] + ("…" if len(text) > 80 else ""))
+
+
+def parse_listen(text: str) -> tuple[str, int] | None:
+    """'HOST:PORT' (port 0 = any free port) or 'off'/'' → None."""
+    if text.strip().lower() in ("", "off", "none"):
+        return None
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"OSC listen address '{text}' must look like HOST:PORT, e.g. 127.0.0.1:9000")
+    return host.strip("[]"), int(port)
+
+
+class OscServer:
+    def __init__(
+        self,
+        listen: tuple[str, int],
+        registry: ParamRegistry,
+        commands: CommandQueue,
+        clock: Callable[[], float],
+        *,
+        scenes: Iterable[str] = (),
+        allow: Iterable[str] = (),
+        rate: float = 2000.0,
+        mappings: Iterable[OscMapping] = (),
+        max_future: float = 10.0,
+        epoch: Callable[[], float] = time.time,
+    ) -> None:
+        self.registry = registry
+        self.commands = commands
+        self.clock = clock
+        self.epoch = epoch
+        self.scenes = frozenset(scenes)
+        self.allowed = AllowList(allow)
+        self.limiter = RateLimiter(rate)
+        self.max_future = max_future
+        self.warn = LogThrottle(log)
+        self.maps: dict[str, list[OscMapping]] = {}
+        for m in mappings:
+            self.maps.setdefault(m.address, []).append(m)
+        self.stats = dict.fromkeys(
+            ("packets", "messages", "refused", "rate_limited", "malformed", "unknown", "bad_args", "full"), 0
+        )
+        family = socket.AF_INET6 if ":" in listen[0] else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.bind(listen)  # raises OSError (port in use): the caller decides
+        self.sock.settimeout(0.2)
+        self.address: tuple[str, int] = self.sock.getsockname()[:2]
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._handlers: dict[str, Callable[[OscMessage, tuple, float], None]] = {
+            "/scene/select": self._scene,
+            "/preset/save": self._preset,
+            "/preset/load": self._preset,
+            "/latent/jump": self._jump,
+            "/latent/seed": self._seed,
+            "/engine/blackout": self._blackout,
+            "/engine/ping": self._ping,
+            "/engine/refresh": lambda m, s, at: self._put("refresh", (), at),
+            "/sync/beat": self._beat,
+            "/sync/bpm": self._sync_number,
+            "/audio/level": self._sync_number,
+            "/audio/bands": self._bands,
+        }
+
+    # ------------------------------------------------------------------ thread
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="osc-in", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        self.sock.close()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, sender = self.sock.recvfrom(65536)
+            except TimeoutError:
+                continue
+            except OSError as e:
+                if self._stop.is_set():
+                    return
+                self.warn("recv", "OSC in: receive failed (%s)", e)
+                self._stop.wait(0.05)
+                continue
+            try:
+                self.handle(data, sender)
+            except Exception as e:  # noqa: BLE001 - a packet must never end the server
+                self.warn(f"internal:{type(e).__name__}", "OSC in: internal error %r (packet ignored)", e)
+
+    # ------------------------------------------------------------------ packets
+    def handle(self, data: bytes, sender: tuple) -> None:
+        """One datagram from `sender` (ip, port): check, decode, dispatch. Public for tests."""
+        ip = str(sender[0])
+        self.stats["packets"] += 1
+        if not self.allowed(ip):
+            self.stats["refused"] += 1
+            self.warn(f"refused:{ip}", "OSC in: packet from %s refused (not in osc.allow)", ip)
+            return
+        if not self.limiter.allow(ip):
+            self.stats["rate_limited"] += 1
+            self.warn(f"rate:{ip}", "OSC in: %s sends too fast; dropping packets (osc.in_rate)", ip)
+            return
+        try:
+            messages = decode(data)
+        except OscDecodeError as e:
+            self.stats["malformed"] += 1
+            self.warn(f"malformed:{ip}:{e}", "OSC in: malformed packet from %s: %s", ip, e)
+            return
+        if len(messages) > 1 and not self.limiter.allow(ip, len(messages) - 1):
+            self.stats["rate_limited"] += 1
+            self.warn(f"rate:{ip}", "OSC in: %s sends too fast; dropping packets (osc.in_rate)", ip)
+            return
+        now = self.clock()
+        for msg in messages:
+            self.stats["messages"] += 1
+            self.dispatch(msg, sender, self._due(msg, now, ip))
+
+    def _due(self, msg: OscMessage, now: float, ip: str) -> float:
+        if msg.timetag is None:
+            return now
+        ahead = msg.timetag - self.epoch()
+        if ahead <= 0:
+            return now
+        if ahead > self.max_future:
+            self.warn(
+                f"future:{ip}",
+                "OSC in: bundle from %s is %.0f s in the future (clocks out of sync?); applied now",
+                ip,
+                ahead,
+            )
+            return now
+        return now + ahead
+
+    def dispatch(self, msg: OscMessage, sender: tuple, at: float, mapped: bool = False) -> None:
+        a = msg.address
+        if a.startswith("/param/"):
+            self._param(a[len("/param/") :], msg, at)
+        elif a in self._handlers:
+            self._handlers[a](msg, sender, at)
+        elif a in self.maps and not mapped:
+            for m in self.maps[a]:
+                self._mapped(m, msg, sender, at)
+        else:
+            self.stats["unknown"] += 1
+            self.warn(f"unknown:{a[:80]}", "OSC in: unknown address %s (ignored)", _shown(a))
+
+    def _bad(self, msg: OscMessage, expected: str) -> None:
+        self.stats["bad_args"] += 1
+        self.warn(
+            f"args:{msg.address[:80]}",
+            "OSC in: %s wants %s, got %s",
+            _shown(msg.address),
+            expected,
+            _shown(",".join(type(a).__name__ for a in msg.args)),
+        )
+
+    def _put(self, kind: str, args: tuple, at: float) -> None:
+        if not self.commands.put(kind, args, at):
+            self.stats["full"] += 1
+            self.warn("full", "OSC in: command queue full; dropping commands (the loop is behind)")
+
+    # ------------------------------------------------------------------ handlers
+    def _param(self, name: str, msg: OscMessage, at: float) -> None:
+        if not self.registry.has(name):
+            self.stats["unknown"] += 1
+            self.warn(f"param:{name[:80]}", "OSC in: unknown parameter %s (ignored)", _shown(name))
+            return
+        v = _number(msg.args)
+        if v is None:
+            self._bad(msg, "a number")
+            return
+        self._put("param", (name, v), at)
+
+    def _string(self, msg: OscMessage) -> str | None:
+        return msg.args[0] if len(msg.args) >= 1 and isinstance(msg.args[0], str) else None
+
+    def _scene(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        name = self._string(msg)
+        if name is None:
+            self._bad(msg, "a scene name (string)")
+        elif name not in self.scenes:
+            self.warn(f"scene:{name[:80]}", "OSC in: no scene named %s", _shown(name))
+        else:
+            self._put("scene", (name,), at)
+
+    def _preset(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        name = self._string(msg)
+        if name is None:
+            self._bad(msg, "a preset name (string)")
+            return
+        try:
+            check_name(name)
+        except PresetError as e:
+            self.warn("preset-name", "OSC in: %s", e)
+            return
+        self._put("preset_save" if msg.address.endswith("save") else "preset_load", (name,), at)
+
+    def _jump(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        v = _number(msg.args)
+        if msg.args and v is None:
+            self._bad(msg, "nothing or a number")
+        elif v is None or v >= 0.5:  # a push button's release (0) is not a second jump
+            self._put("jump", (), at)
+
+    def _seed(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        v = _number(msg.args)
+        if v is None or v != int(v) or not 0 <= v < 2**31:
+            self._bad(msg, "an integer 0..2147483647")
+        else:
+            self._put("seed", (int(v),), at)
+
+    def _blackout(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        v = _number(msg.args)
+        if v is None:
+            self._bad(msg, "0..1")
+        else:
+            self._put("param", ("engine.blackout", v), at)
+
+    def _ping(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        port = _number(msg.args)
+        if msg.args and (port is None or port != int(port) or not 0 < port < 65536):
+            self._bad(msg, "nothing or a port 1..65535")
+            return
+        reply_to = (sender[0], int(port) if port is not None else sender[1])
+        try:
+            self.sock.sendto(encode_message("/engine/pong"), reply_to)
+        except OSError as e:
+            self.warn(f"pong:{sender[0]}", "OSC in: cannot answer ping to %s:%d (%s)", *reply_to, e)
+
+    def _beat(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        a = msg.args[0] if msg.args else None
+        if isinstance(a, int) and not isinstance(a, bool):  # a sequencer's beat index
+            self._put("beat", (a if a >= 0 else None,), at)
+        elif a is None or (_number(msg.args) or 0.0) >= 0.5:  # a float/bool 0 is a button's release
+            self._put("beat", (None,), at)
+
+    def _sync_number(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        v = _number(msg.args)
+        if v is None:
+            self._bad(msg, "a number")
+        else:
+            self._put("bpm" if msg.address == "/sync/bpm" else "level", (v,), at)
+
+    def _bands(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        flat = [a for x in msg.args for a in (x if isinstance(x, list) else [x])]  # [ ] arrays too
+        values = [_number(flat, i) for i in range(len(flat))]
+        if not values or any(v is None for v in values):
+            self._bad(msg, "one or more numbers")
+        else:
+            self._put("bands", (tuple(values[:32]),), at)
+
+    def _mapped(self, m: OscMapping, msg: OscMessage, sender: tuple, at: float) -> None:
+        x = _number(msg.args, m.arg)
+        if m.to:
+            pressed = x is None or (x - m.in_lo) / (m.in_hi - m.in_lo) >= 0.5
+            if pressed:
+                self.dispatch(OscMessage(m.to, msg.args, msg.timetag), sender, at, mapped=True)
+            return
+        if x is None:
+            self._bad(msg, f"a number as argument {m.arg}")
+            return
+        spec = self.registry.spec(m.param)
+        self._put("param", (m.param, m.forward(x, spec.lo, spec.hi)), at)

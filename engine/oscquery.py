@@ -1,0 +1,140 @@
+"""OSCQuery: the parameter tree as HTTP JSON, so controllers can browse what the engine offers.
+
+Chataigne, Open Stage Control, Vezér and TouchDesigner's OSCQuery client ask
+`GET /` for the namespace and `GET /?HOST_INFO` for where to send OSC. The
+tree is built per request from the registry (names, types, ranges, docs and
+current values), so it is never out of date. Read-only: values are set over
+OSC, never over HTTP. Stdlib only (http.server in a daemon thread); the same
+allow-list as OSC in decides who may ask.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote, urlsplit
+
+from engine.osc_in import ADDRESSES
+from engine.osc_safety import AllowList
+from engine.params import ParamRegistry
+
+log = logging.getLogger(__name__)
+
+ACCESS_READ_WRITE, ACCESS_WRITE = 3, 2
+EXTENSIONS = ("ACCESS", "VALUE", "RANGE", "DESCRIPTION", "TYPE", "FULL_PATH", "CONTENTS")
+_OSCQ_TYPE = {"f|i|T|F": "f", "s": "s", "i": "i", "f": "f", "f…": "f", "[i]": "i", "[f|i]": "f", "": ""}
+
+
+def _container(path: str) -> dict:
+    return {"FULL_PATH": path, "ACCESS": 0, "CONTENTS": {}}
+
+
+def build_tree(registry: ParamRegistry, scenes: Iterable[str]) -> dict:
+    root = _container("/")
+    root["DESCRIPTION"] = "latent-mirror engine (docs/osc.md)"
+    params = root["CONTENTS"].setdefault("param", _container("/param"))
+    values = registry.snapshot()
+    for spec in registry.specs():
+        lo, hi = (int(spec.lo), int(spec.hi)) if spec.kind != "float" else (spec.lo, spec.hi)
+        value = int(values[spec.name]) if spec.kind != "float" else values[spec.name]
+        params["CONTENTS"][spec.name] = {
+            "FULL_PATH": f"/param/{spec.name}",
+            "TYPE": "f" if spec.kind == "float" else "i",
+            "VALUE": [value],
+            "RANGE": [{"MIN": lo, "MAX": hi}],
+            "DESCRIPTION": spec.doc,
+            "ACCESS": ACCESS_READ_WRITE,
+        }
+    for address, (types, doc) in ADDRESSES.items():
+        if address.startswith("/param/"):
+            continue
+        node = root
+        parts = address.strip("/").split("/")
+        for i, part in enumerate(parts[:-1]):
+            node = node["CONTENTS"].setdefault(part, _container("/" + "/".join(parts[: i + 1])))
+        leaf = {"FULL_PATH": address, "DESCRIPTION": doc, "ACCESS": ACCESS_WRITE}
+        if _OSCQ_TYPE.get(types):
+            leaf["TYPE"] = _OSCQ_TYPE[types]
+        if address == "/scene/select":
+            leaf["RANGE"] = [{"VALS": sorted(scenes)}]
+        node["CONTENTS"][parts[-1]] = leaf
+    return root
+
+
+def find(tree: dict, path: str) -> dict | None:
+    node = tree
+    for part in [p for p in path.split("/") if p]:
+        node = node.get("CONTENTS", {}).get(part)
+        if node is None:
+            return None
+    return node
+
+
+class OscQueryServer:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        registry: ParamRegistry,
+        osc_port: int,
+        scenes: Callable[[], Iterable[str]],
+        allow: Iterable[str] = (),
+        name: str = "latent-mirror",
+    ) -> None:
+        allowed = AllowList(allow)
+        host_info = {
+            "NAME": name,
+            "OSC_PORT": osc_port,
+            "OSC_TRANSPORT": "UDP",
+            "EXTENSIONS": dict.fromkeys(EXTENSIONS, True),
+        }
+
+        class Handler(BaseHTTPRequestHandler):
+            timeout = 5  # a client that opens a connection and says nothing must not hold a thread
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's spelling
+                if not allowed(self.client_address[0]):
+                    self._reply(403, {"error": "not allowed"})
+                    return
+                url = urlsplit(self.path)
+                if url.query == "HOST_INFO":
+                    self._reply(200, host_info)
+                    return
+                node = find(build_tree(registry, scenes()), unquote(url.path))
+                if node is None:
+                    self._reply(404, {"error": "no such node"})
+                elif url.query:
+                    if url.query in node:
+                        self._reply(200, {url.query: node[url.query]})
+                    else:
+                        self._reply(204, None)
+                else:
+                    self._reply(200, node)
+
+            def _reply(self, code: int, doc: dict | None) -> None:
+                body = b"" if doc is None else json.dumps(doc).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass  # one line per request would flood the log of a long-running piece
+
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="oscquery", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        log.info("OSCQuery on http://%s:%d/", self.httpd.server_address[0], self.port)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self.httpd.shutdown()
+        self.httpd.server_close()
