@@ -144,13 +144,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=cfg.run.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from engine.app import App
+    from engine.render.context import NoDisplayError
+    from engine.sources import SourceError
 
     try:
         app = App(cfg)
-    except (ModelError, ValueError) as e:
+        return app.run()
+    except (ModelError, SourceError, NoDisplayError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    return app.run()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,43 @@ def test_cli_list_scenes_and_help() -> None:
         "--log-level",
     ):
         assert flag in h.stdout
+
+
+def test_cli_no_display_is_one_line_exit_2() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "run_installation.py"),
+            "--source",
+            "demo",
+            "--frames",
+            "2",
+            "--osc-in",
+            "off",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert r.returncode == 2
+    assert "no display found" in r.stderr and "--headless" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_missing_video_is_named() -> None:
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "run_installation.py"),
+            "--source",
+            "/nope/clip.mp4",
+            "--headless",
+            "--osc-in",
+            "off",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2 and "/nope/clip.mp4" in r.stderr and "Traceback" not in r.stderr

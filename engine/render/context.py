@@ -37,6 +37,10 @@ class Surface(Protocol):
     def close(self) -> None: ...
 
 
+class NoDisplayError(RuntimeError):
+    """A window was asked for on a machine with no screen to put it on."""
+
+
 class HeadlessSurface:
     """An offscreen framebuffer on an EGL context: for offline rendering, tests and servers without X."""
 
@@ -104,6 +108,13 @@ class WindowSurface:
 
         self._pg = pygame
         pygame.display.init()
+        driver = pygame.display.get_driver()
+        if driver in ("offscreen", "dummy") and os.environ.get("SDL_VIDEODRIVER") != driver:
+            pygame.display.quit()
+            raise NoDisplayError(
+                f"no display found (SDL fell back to its '{driver}' driver, nothing would be visible): "
+                "set DISPLAY or run under X, Wayland or KMS, or use --headless"
+            )
         n = pygame.display.get_num_displays()
         if not 0 <= display < n:
             raise ValueError(f"display {display} out of range: {n} display(s) found (0..{n - 1})")
