@@ -125,7 +125,11 @@ def mode_seeking(images: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     the whole data's variety in play.
     """
     h = images.shape[0] // 2
-    d_img = (images[:h] - images[h : 2 * h]).abs().mean(dim=(1, 2, 3))
+    # Compare structure, not colour: luminance with each image's mean and contrast removed. On raw RGB
+    # the generator met the term by recolouring one shared layout.
+    lum = images.mean(dim=1)
+    lum = (lum - lum.mean(dim=(1, 2), keepdim=True)) / (lum.std(dim=(1, 2), keepdim=True) + 1e-4)
+    d_img = (lum[:h] - lum[h : 2 * h]).abs().mean(dim=(1, 2))
     d_w = (w[:h] - w[h : 2 * h]).abs().mean(dim=1)
     return 1.0 / ((d_img / (d_w + 1e-5)).mean() + 1e-5)
 
@@ -269,12 +273,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True, help="run folder: checkpoint, samples, loss plot")
     ap.add_argument(
         "--schedule",
-        default="64:1400,128:900:300,256:800:300",
+        default="64:1400,128:1100:300,256:1500:300",
         help="progressive phases res:steps[:fade_steps], comma separated",
     )
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=0.002)
-    ap.add_argument("--diversity", type=float, default=1.0, help="weight of the mode-seeking term (0 = off)")
+    ap.add_argument("--diversity", type=float, default=2.0, help="weight of the mode-seeking term (0 = off)")
     ap.add_argument("--r1-gamma", type=float, default=1.0, help="R1 weight at 256² (scaled by res²)")
     ap.add_argument("--r1-every", type=int, default=16, help="lazy R1 interval")
     ap.add_argument("--ema-kimg", type=float, default=2.0)
