@@ -241,7 +241,7 @@ class App:
         surface = open_surface(
             run.size_px(), headless=run.headless, fullscreen=run.fullscreen, display=run.display
         )
-        renderer = Renderer(surface.ctx, surface.size)
+        renderer = Renderer(surface.ctx, surface.size, run.render_scale)
         recorder = Recorder(run.record, surface.size, fps) if run.record else None
         return surface, renderer, recorder
 

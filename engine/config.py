@@ -57,6 +57,9 @@ class RunSettings:
     perception_hz: float = field(default=20.0, metadata=rng(1, 240, "most perception runs per second"))
     offline_fps: float = field(default=30.0, metadata=rng(1, 240, "frame rate of offline output"))
     hud: bool = False
+    # the effect chain's resolution as a share of the output's (then a bilinear stretch): 0.5 keeps a
+    # 2-core CPU for the generator and perception; 1.0 on a GPU
+    render_scale: float = field(default=0.5, metadata=rng(0.1, 1.0, "effect-chain resolution / output"))
     log_level: str = field(default="INFO", metadata=choices("DEBUG", "INFO", "WARNING", "ERROR"))
 
     def size_px(self) -> tuple[int, int]:

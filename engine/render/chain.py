@@ -42,8 +42,14 @@ class Renderer:
     renderer keeps no reference to the target.
     """
 
-    def __init__(self, ctx: moderngl.Context, size: tuple[int, int]) -> None:
+    def __init__(self, ctx: moderngl.Context, size: tuple[int, int], scale: float = 1.0) -> None:
         self.ctx = ctx
+        # The chain may run below output resolution: the picture comes from a 256² generator, so on a
+        # CPU (llvmpipe) rendering effects at 1280×720 buys nothing visible and costs most of a core.
+        self.scale = min(1.0, max(0.1, float(scale)))
+        self.blit = load_program(ctx, "fullscreen.vert", "blit.frag")
+        set_uniforms(self.blit, {"u_src": 0})
+        self.blit_vao = ctx.vertex_array(self.blit, [])
         # All variants linked up front: a compile mid-show would drop frames when a VJ turns on trails.
         self.compose: dict[Variant, moderngl.Program] = {}
         self.compose_vaos: dict[Variant, moderngl.VertexArray] = {}
@@ -79,11 +85,13 @@ class Renderer:
         self.history_valid = False  # stale or undefined contents must never fade in
         self._out_key: tuple | None = None
         self.upscaler.resize(size)
-        self.overlay.resize(size)
 
     def render(self, inp: RenderInput, target_fbo: moderngl.Framebuffer) -> None:
         """Draw one frame into `target_fbo`'s viewport (re-allocating if its size changed)."""
-        self.resize((target_fbo.viewport[2], target_fbo.viewport[3]))
+        out_size = (target_fbo.viewport[2], target_fbo.viewport[3])
+        self.resize(self.internal_size(out_size))
+        if self.overlay.size != out_size:
+            self.overlay.resize(out_size)
         u = resolve(inp.uniforms)
         self.uniforms = u
         self.ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
@@ -96,11 +104,22 @@ class Renderer:
         self.upscaler.update(_as_rgb(inp.image), mask if use_mask else None, mirror, u["mask_edge"])
         picture = self._compose(u, use_mask)
 
-        self.ctx.copy_framebuffer(target_fbo, picture)
-        target_fbo.use()
-        target_fbo.viewport = (0, 0, *self.size)
+        if self.size == out_size:
+            self.ctx.copy_framebuffer(target_fbo, picture)
+            target_fbo.use()
+        else:
+            target_fbo.use()
+            tex = picture.color_attachments[0]
+            tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
+            tex.use(0)
+            self.blit_vao.render(moderngl.TRIANGLES, vertices=3)
+            tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        target_fbo.viewport = (0, 0, *out_size)
         self.overlay.draw(inp.hud_lines, inp.skeleton, inp.note, camera_scale, mirror)
         self.frame += 1
+
+    def internal_size(self, out_size: tuple[int, int]) -> tuple[int, int]:
+        return (max(16, round(out_size[0] * self.scale)), max(16, round(out_size[1] * self.scale)))
 
     def _compose(self, u: dict[str, float], use_mask: bool) -> moderngl.Framebuffer:
         """Run the compose pass if its result would differ from `out`; returns what to present."""
@@ -135,7 +154,13 @@ class Renderer:
     def release(self) -> None:
         self.upscaler.release()
         self.overlay.release()
-        for obj in (*self._targets, *self.compose_vaos.values(), *self.compose.values()):
+        for obj in (
+            *self._targets,
+            *self.compose_vaos.values(),
+            *self.compose.values(),
+            self.blit_vao,
+            self.blit,
+        ):
             obj.release()
 
 

@@ -174,3 +174,17 @@ def test_follows_the_target_size(renderer, surface):
     out = draw(renderer, surface, img)
     assert renderer.size == SIZE and close(out[H // 2, W - 5], BLUE)
     small.release()
+
+
+def test_half_resolution_chain_fills_the_output(surface):
+    from engine.render.chain import Renderer
+
+    half = Renderer(surface.ctx, surface.size, scale=0.5)
+    try:
+        img = halves(RED, BLUE)
+        out = draw(half, surface, img, uniforms={"mask_mix": 0.5}, mask=np.ones((48, 64), np.float32))
+        assert out.shape == (H, W, 3) and half.size == (W // 2, H // 2)
+        assert close(out[H // 2, W // 8], RED, 6) and close(out[H // 2, 7 * W // 8], BLUE, 6)
+        assert close(out[2, 2], RED, 6) and close(out[H - 3, W - 3], BLUE, 6)  # corners: stretched, not boxed
+    finally:
+        half.release()
