@@ -29,7 +29,8 @@ def run(tmp_path: Path, name: str, offline: bool, frames: int, **run_extra) -> t
                 "size": "320x180",
                 "stats": str(stats),
                 **run_extra,
-            }
+            },
+            "osc": {"listen": "127.0.0.1:0"},  # a free port: never collide with a running engine
         },
     )
     app = App(cfg)
