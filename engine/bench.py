@@ -22,7 +22,9 @@ from engine.app import App
 from engine.config import load_config
 
 
-def run_mode(source: str, frames: int, size: str, offline: bool, extra: dict) -> dict:
+def run_mode(
+    source: str, frames: int, size: str, offline: bool, extra: dict, config: Path | None = None
+) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         stats = Path(tmp) / "stats.json"
         run = {
@@ -34,7 +36,7 @@ def run_mode(source: str, frames: int, size: str, offline: bool, extra: dict) ->
             "stats": str(stats),
             **extra,
         }
-        App(load_config(None, {"run": run})).run()
+        App(load_config(config, {"run": run})).run()
         return json.loads(stats.read_text())
 
 
@@ -66,12 +68,15 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--size", default="1280x720")
     ap.add_argument("--fps", type=float, default=30.0, help="realtime render cap")
+    ap.add_argument(
+        "--config", type=Path, help="TOML settings for both runs (e.g. [perception] pose_every = 2)"
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-    off = row("offline", run_mode(args.source, args.frames, args.size, True, {}))
-    rt = row("realtime", run_mode(args.source, args.frames, args.size, False, {"fps": args.fps}))
+    off = row("offline", run_mode(args.source, args.frames, args.size, True, {}, args.config))
+    rt = row("realtime", run_mode(args.source, args.frames, args.size, False, {"fps": args.fps}, args.config))
     ratio = rt["presented_fps"] / off["presented_fps"] if off["presented_fps"] else 0.0
     fresh_ratio = rt["fresh_images_per_s"] / off["presented_fps"] if off["presented_fps"] else 0.0
     keys = list(off)[1:]
