@@ -33,7 +33,7 @@ from engine.render.chain import Renderer
 from engine.render.context import Surface, open_surface
 from engine.render.readback import read_rgb
 from engine.render.recorder import Recorder
-from engine.sources import open_source
+from engine.sources import CameraSource, SourceError, VideoSource, open_source
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,16 @@ class App:
             width=cfg.camera.width,
             height=cfg.camera.height,
             fps=cfg.run.offline_fps,
-            loop=True,
+            loop=bool(cfg.run.frames),  # a video plays once unless --frames asks for more
         )
+        if isinstance(probe, CameraSource):
+            probe.close()
+            raise SourceError("--offline needs a video, an image or the demo; a camera only runs realtime")
+        if not cfg.run.frames and not isinstance(probe, VideoSource):
+            probe.close()
+            raise SourceError(
+                f"--offline with source '{cfg.run.source}' never ends by itself: add --frames N"
+            )
         clock = FixedStepClock(probe.fps)
         dt = 1.0 / probe.fps
         limit = cfg.run.frames or None

@@ -67,3 +67,26 @@ def test_realtime_headless_runs_and_reports(tmp_path: Path) -> None:
     assert stats["fps"] > 0 and stats["presented"] == 150
     assert {"perception", "generator", "render"} <= set(stats["stages_ms"])
     assert stats["latency_ms"]["p50"] > 0
+
+
+def test_offline_video_plays_once_without_frames(tmp_path: Path) -> None:
+    import imageio_ffmpeg
+
+    from engine.sources import DemoSource
+
+    clip = tmp_path / "visitor.mp4"
+    writer = imageio_ffmpeg.write_frames(str(clip), (640, 480), fps=30, macro_block_size=1)
+    writer.send(None)
+    demo = DemoSource()
+    for i in range(12):
+        writer.send(np.ascontiguousarray(demo.render(i * 10)))
+    writer.close()
+    _, frames, _ = run(tmp_path, "clip", offline=True, frames=0, source=str(clip))
+    assert len(frames) == 12
+
+
+def test_offline_endless_source_needs_frames(tmp_path: Path) -> None:
+    from engine.sources import SourceError
+
+    with pytest.raises(SourceError, match="add --frames N"):
+        run(tmp_path, "endless", offline=True, frames=0)
