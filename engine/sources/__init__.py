@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.clock import Clock
+from engine.clock import Clock, FixedStepClock
 from engine.sources.base import LatestSlot, PacedSource, Source, SourceError
 from engine.sources.camera import CameraSource
 from engine.sources.capture import Capture, CaptureFactory, opencv_capture
-from engine.sources.demo import DemoSource
+from engine.sources.capture_process import ProcessCapture, process_capture
+from engine.sources.demo import DemoSource, demo_from_spec
 from engine.sources.still import IMAGE_SUFFIXES, ImageSource, load_photo
 from engine.sources.video import VIDEO_SUFFIXES, VideoSource
 
@@ -24,12 +25,15 @@ __all__ = [
     "ImageSource",
     "LatestSlot",
     "PacedSource",
+    "ProcessCapture",
     "Source",
     "SourceError",
     "VideoSource",
+    "check_source",
     "load_photo",
     "open_source",
     "opencv_capture",
+    "process_capture",
 ]
 
 SPEC_HELP = "a camera index (0-9), 'demo', an image file or a video file"
@@ -58,8 +62,8 @@ def open_source(
         return CameraSource(
             int(text), clock, width, height, fps, stale_after_s, capture_factory=capture_factory
         )
-    if text.lower() == "demo":
-        return DemoSource(clock, fps=fps, size=(width, height))
+    if text.lower().partition(":")[0] == "demo":  # "demo", "demo:visits[=PRESENT/AWAY]"
+        return demo_from_spec(text, clock, fps=fps, size=(width, height))
     path = Path(text).expanduser()
     suffix = path.suffix.lower()
     if not path.exists():
@@ -77,3 +81,10 @@ def open_source(
         f"source '{spec}': unknown file type '{suffix or '(none)'}'; images: "
         f"{', '.join(sorted(IMAGE_SUFFIXES))}; videos: {', '.join(sorted(VIDEO_SUFFIXES))}"
     )
+
+
+def check_source(spec: str) -> None:
+    """Raise SourceError (one line naming the spec or file) if `spec` cannot be a source; opens
+    nothing that lasts. Cheap (no camera is opened, a video is probed quietly), so the command line
+    can call it before loading models and a bad --source is the only thing printed."""
+    open_source(spec, FixedStepClock(30.0)).close()

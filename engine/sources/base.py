@@ -9,6 +9,7 @@ same input always gives the same frames whatever the wall clock does.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ import numpy as np
 
 from engine.clock import Clock, RealtimeClock
 from engine.messages import Frame
+from engine.osc_safety import LogThrottle
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +102,17 @@ class PacedSource(Source):
 
     Subclasses provide `_producer()`, returning a function that maps a strictly increasing frame
     index (with gaps when frames are skipped) to an RGB image, and `_describe()` for the status.
+
+    A failure (a file deleted, a decoder error) is retried for ever with backoff, from `retry_s`
+    to `retry_max_s`, and logged once per kind, then at most once a minute with a count. A source
+    that reads a file may also say what the file looks like now (`_input_token`): when that
+    changes and then holds still for one look (a copy has finished), it is retried at once, so
+    a file put back plays again within a second whatever the backoff had reached.
     """
 
-    retry_s = 2.0  # how long to wait before reopening after an unexpected error
+    retry_s = 2.0  # first wait before reopening after a failure; doubles up to retry_max_s
+    retry_max_s = 30.0
+    watch_s = 0.25  # how often the input is looked at while waiting
 
     def __init__(self, name: str, clock: Clock | None, fps: float) -> None:
         if fps <= 0:
@@ -113,9 +123,12 @@ class PacedSource(Source):
         self._slot: LatestSlot[Frame] = LatestSlot()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._error = ""
+        self._error = ""  # the status' text after _describe() while failing; "" when playing
+        self._retry_at: float | None = None  # None: waiting for the input to come back
+        self._down_since: float | None = None
         self._ended = False
         self._last_publish: float | None = None
+        self.failures = 0  # failed (re)opens since start: for status pages and tests
 
     @abstractmethod
     def _producer(self) -> tuple[Producer, Callable[[], None]]:
@@ -148,7 +161,11 @@ class PacedSource(Source):
         if self._stop.is_set():
             return f"{self._describe()} closed"
         if self._error:
-            return self._error
+            if self._retry_at is None:
+                return f"{self._describe()} {self._error}"
+            assert self._clock is not None
+            wait = max(1, math.ceil(self._retry_at - self._clock.now()))
+            return f"{self._describe()} {self._error} — retrying in {wait} s"
         if self._ended:
             return f"{self._describe()} ended"
         if self._thread is None:
@@ -160,20 +177,49 @@ class PacedSource(Source):
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=2.0)
 
+    def _explain(self, exc: Exception) -> tuple[str, str, bool]:
+        """(the note after `_describe()`, the log line, whether the note counts down to the next
+        retry) for a failure. Subclasses say more, e.g. that a file is gone: then the note waits
+        for it rather than counting down, though the timer still retries."""
+        return f"failed: {exc}", f"{self.name} failed: {exc}", True
+
+    def _input_token(self) -> object:
+        """What the input looks like now (e.g. a file's size and time), None when it is absent;
+        a change wakes a waiting retry. The default watches nothing."""
+        return None
+
     def _run(self) -> None:
         # Errors are reported in the status and retried, never raised: an unattended piece keeps
         # going on its own and shows what is wrong in the note.
+        assert self._clock is not None
+        throttle = LogThrottle(log, interval=60.0, now=self._clock.now)
+        delay = self.retry_s
         while not self._stop.is_set():
+            published = self._last_publish
             try:
                 self._play()
                 self._ended = not self._stop.is_set()
                 self._slot.clear()
                 return
             except Exception as exc:  # noqa: BLE001 - any decoder failure is retried
-                log.warning("%s failed: %s", self.name, exc)
-                self._error = f"{self._describe()} failed: {exc} — retrying in {self.retry_s:.0f} s"
+                self.failures += 1
+                if self._last_publish != published:  # it played before failing: a new outage
+                    delay = self.retry_s
+                before = self._input_token()
+                note, line, timed = self._explain(exc)
                 self._slot.clear()
-                self._stop.wait(self.retry_s)
+                now = self._clock.now()
+                if self._down_since is None:
+                    self._down_since = now
+                self._retry_at = now + delay if timed else None
+                self._error = note
+                throttle(note, "%s", line)
+                self._wait_for_retry(delay, before)
+                delay = min(delay * 2, self.retry_max_s)
+
+    def _wait_for_retry(self, delay: float, before: object) -> None:
+        assert self._clock is not None
+        wait_for_retry(self._stop, self._clock, delay, self._input_token, before, self.watch_s)
 
     def _play(self) -> None:
         clock = self._clock
@@ -194,10 +240,37 @@ class PacedSource(Source):
                 now = clock.now()
                 self._slot.put(Frame(image=image, capture_time=now, index=index, source=self.name))
                 self._last_publish = now
+                if self._down_since is not None:
+                    log.info("%s is back after %.1f s", self.name, now - self._down_since)
+                    self._down_since = None
                 self._error = ""
                 index += 1
         finally:
             close()
+
+
+def wait_for_retry(
+    stop: threading.Event,
+    clock: Clock,
+    delay: float,
+    token: Callable[[], object],
+    before: object,
+    every_s: float = 0.25,
+) -> None:
+    """Wait `delay` (a backoff), or less when `token()` (what the input looks like: a file's size
+    and time, a device node) differs from `before` and then holds still for one look: a file put
+    back or a camera plugged in is tried again at once, however long the backoff has grown, while a
+    copy still in progress is left to finish. A token of None means absent and never wakes."""
+    deadline = clock.now() + delay
+    previous = before
+    while not stop.is_set():
+        remaining = deadline - clock.now()
+        if remaining <= 0 or stop.wait(min(every_s, remaining)):
+            return
+        now = token()
+        if now is not None and now != before and now == previous:
+            return
+        previous = now
 
 
 def read_only(image: np.ndarray) -> np.ndarray:

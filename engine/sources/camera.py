@@ -3,9 +3,12 @@
 After a USB camera is unplugged, OpenCV's `read()` can block for ever or keep returning the last
 frame, and a blocked C call cannot be interrupted from Python. So the watchdog never waits on it:
 each open attempt gets its own reader thread and its own capture object, and a reader that goes
-quiet is abandoned (it releases its capture if `read()` ever returns; releasing it from another
-thread while `read()` runs can crash the driver) while a fresh one opens the camera again, with
-exponential backoff. Time is read from the injected clock; waits use `Event.wait` so that
+quiet is abandoned while a fresh one opens the camera again, with exponential backoff. By default
+the device lives in a child process (`ProcessCapture`): abandoning a session kills that process,
+which ends the blocked read, so nothing is left behind. An in-process capture (`opencv_capture`,
+or a test's fake) cannot be killed: its reader is left to release the capture if `read()` ever
+returns (releasing it from another thread while `read()` runs can crash the driver), and is
+counted in `stuck_readers`. Time is read from the injected clock; waits use `Event.wait` so that
 `close()` interrupts them at once.
 """
 
@@ -15,15 +18,17 @@ import contextlib
 import logging
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
 
 from engine.clock import Clock
 from engine.messages import Frame
-from engine.sources.base import LatestSlot, Source, read_only
-from engine.sources.capture import Capture, CaptureFactory, opencv_capture, to_rgb
+from engine.osc_safety import LogThrottle
+from engine.sources.base import LatestSlot, Source, read_only, wait_for_retry
+from engine.sources.capture import Capture, CaptureFactory, to_rgb, video_node
+from engine.sources.capture_process import process_capture
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,16 @@ class _Session:
         self.last_read: float | None = None  # any image, repeated or not
         self.last_fresh: float | None = None  # an image that differs from the one before
         self.thread: threading.Thread | None = None
+        self.capture: Capture | None = None
+
+    def kill(self) -> bool:
+        """End a capture that can be killed (a child process), so its reader returns; False when
+        the capture cannot be (in-process), and the reader may stay blocked."""
+        kill = getattr(self.capture, "kill", None)
+        if kill is None:
+            return False
+        kill()
+        return True
 
 
 class CameraSource(Source):
@@ -57,6 +72,10 @@ class CameraSource(Source):
     starts again from the first once a session has run `healthy_after_s` without trouble.
     `max_stuck`: threads blocked for good inside the driver cannot be freed; past this many, no new
     ones are started (the status asks for a restart) so a broken driver cannot eat the process.
+    Only in-process captures get stuck: the default, `process_capture`, is killed instead.
+    `capture_factory`: index → `Capture`; `opencv_capture` keeps the device in this process.
+    `device_token`: what the device looks like now (default: its /dev/videoN node); a change cuts
+    the backoff short.
     """
 
     def __init__(
@@ -75,6 +94,7 @@ class CameraSource(Source):
         max_stuck: int = 3,
         poll_s: float = 0.1,
         capture_factory: CaptureFactory | None = None,
+        device_token: Callable[[], object] | None = None,
     ) -> None:
         if not 0 < backoff_s[0] <= backoff_s[1]:
             raise ValueError(f"backoff_s must be (first, longest) with 0 < first <= longest, got {backoff_s}")
@@ -90,7 +110,9 @@ class CameraSource(Source):
         self.max_stuck = max_stuck
         self.poll_s = poll_s
         self._clock = clock
-        self._factory = capture_factory or opencv_capture
+        self._factory = capture_factory or process_capture
+        self._device_token = device_token or video_node(index)
+        self._log = LogThrottle(log, interval=60.0, now=clock.now)
         self._slot: LatestSlot[Frame] = LatestSlot()
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -161,9 +183,12 @@ class CameraSource(Source):
         if self._supervisor is not None and self._supervisor is not threading.current_thread():
             self._supervisor.join(timeout=1.0)
         # Give a reader that is not blocked the chance to release the device before we return,
-        # so that the same camera can be opened again straight away.
+        # so that the same camera can be opened again straight away; one that is blocked in a
+        # child process is killed.
         if s is not None and s.thread is not None:
-            s.thread.join(timeout=min(1.0, self.stale_after_s))
+            s.thread.join(timeout=min(0.5, self.stale_after_s))
+            if s.thread.is_alive() and s.kill():
+                s.thread.join(timeout=2.0)
 
     def frames(self, limit: int | None = None) -> Iterator[Frame]:
         raise NotImplementedError(f"{self.name} is live only; offline runs need a video file or the demo")
@@ -172,7 +197,7 @@ class CameraSource(Source):
 
     def _supervise(self) -> None:
         backoff = self.backoff_s[0]
-        last_logged = ""
+        down_since: float | None = None
         while not self._closing.is_set():
             self._stuck = [s for s in self._stuck if s.thread is not None and s.thread.is_alive()]
             if len(self._stuck) >= self.max_stuck:
@@ -181,23 +206,26 @@ class CameraSource(Source):
                 self._closing.wait(max(self.poll_s, 0.5))
                 continue
             session = self._open_session()
-            problem = self._watch(session)
+            problem = self._watch(session, down_since)
             if problem is None:
                 return  # closing
+            before = self._device_token()
             self._abandon(session)
             first, last = session.first_fresh, session.last_fresh
             if first is not None and last is not None and last - first >= self.healthy_after_s:
                 backoff = self.backoff_s[0]
+            if first is not None or down_since is None:  # a new outage, from its last new image
+                down_since = last if last is not None else self._clock.now()
             delay, backoff = backoff, min(backoff * 2, self.backoff_s[1])
-            if problem != last_logged:  # months of "not found" should not fill the log
-                log.warning("%s %s; retrying with backoff", self.name, problem)
-                last_logged = problem
+            # Once per kind of problem, then once a minute with a count: months of "not found"
+            # must not fill the log.
+            self._log(problem.split(" (")[0], "%s %s; retrying with backoff", self.name, problem)
             with self._lock:
                 if self._closing.is_set():
                     return
                 self._state, self._problem = "waiting", problem
                 self._retry_at = self._clock.now() + delay
-            self._closing.wait(delay)
+            wait_for_retry(self._closing, self._clock, delay, self._device_token, before)
 
     def _open_session(self) -> _Session:
         with self._lock:
@@ -210,12 +238,15 @@ class CameraSource(Source):
         s.thread.start()
         return s
 
-    def _watch(self, s: _Session) -> str | None:
+    def _watch(self, s: _Session, down_since: float | None) -> str | None:
         """Wait until the session fails, and say how; None when the source is closing."""
         while not self._closing.wait(self.poll_s):
             if s.failure is not None:
                 return s.failure
             now = self._clock.now()
+            if down_since is not None and s.first_fresh is not None:
+                log.info("%s is back after %.1f s without a new image", self.name, s.first_fresh - down_since)
+                down_since = None
             if s.first_fresh is None or s.last_read is None or s.last_fresh is None:
                 if now - s.started > self.open_timeout_s:
                     return f"not responding (no image after {self.open_timeout_s:g} s)"
@@ -233,6 +264,8 @@ class CameraSource(Source):
                 self._session = None
             # No image beats an old one: downstream sees an empty room, not a visitor frozen in place.
             self._slot.clear()
+        if s.kill() and s.thread is not None:
+            s.thread.join(timeout=2.0)  # the killed child's pipe closes: the reader returns at once
         if s.thread is not None and s.thread.is_alive():
             self._stuck.append(s)  # pruned once its read() returns
 
@@ -242,6 +275,7 @@ class CameraSource(Source):
         cap: Capture | None = None
         try:
             cap = self._factory(self.index)
+            s.capture = cap  # before the check below, so that _abandon either sees it or is seen
             if s.abandoned.is_set():
                 return
             if cap is None or not cap.isOpened():

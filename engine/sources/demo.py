@@ -6,6 +6,10 @@ drifting sideways, coming closer and going back, tilting, nodding and turning th
 image is a pure function of the frame index (time = index / fps, looping every `period_s`), so the
 realtime player and an offline render show the very same pictures. The motion is bounded so the
 face stays large and inside the frame, where MediaPipe's face mesh always finds it.
+
+`demo:visits` (or `demo:visits=40/20`, seconds present / away) adds visitors who come and go: the
+person walks in from one side, stays, walks out the other, and the room stays empty for a while,
+so that presence, enter/leave and attract mode can be shown, and soaked, without a camera.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import numpy as np
 
 from engine.clock import Clock
 from engine.messages import Frame
-from engine.sources.base import PacedSource, Producer, read_only
+from engine.sources.base import PacedSource, Producer, SourceError, read_only
 from engine.sources.still import load_photo
 
 PORTRAIT = Path(__file__).resolve().parents[2] / "assets" / "demo" / "portrait.jpg"
@@ -30,6 +34,8 @@ ANCHOR = (228.0, 118.0)
 FACE_HEIGHT = 175.0
 OVAL_CENTER, OVAL_AXES = (228.0, 235.0), (150.0, 265.0)
 BACKDROP = (198, 190, 184)
+VISITS = (40.0, 20.0)  # default seconds present / away for "demo:visits": a visitor a minute
+WALK_S = 1.5  # seconds to walk in or out of the frame
 
 
 class DemoSource(PacedSource):
@@ -42,11 +48,14 @@ class DemoSource(PacedSource):
         size: tuple[int, int] = (640, 480),
         period_s: float = 20.0,
         photo: str | Path | None = None,
+        visits: tuple[float, float] | None = None,
     ) -> None:
         super().__init__("demo", clock, fps)
         self.size = size
         self.loop_frames = max(1, round(period_s * self.fps))
+        self.visits = visits  # (seconds present, seconds away), None: always there
         self._card = _make_card(load_photo(photo or PORTRAIT, max_side=None))
+        self._empty = read_only(np.full((size[1], size[0], 3), BACKDROP, np.uint8))
 
     def _describe(self) -> str:
         return "demo (no camera)"
@@ -54,17 +63,34 @@ class DemoSource(PacedSource):
     def render(self, index: int) -> np.ndarray:
         """The image for frame `index`; the same index always gives the same pixels."""
         w, h = self.size
+        shift = self._visit_shift(index / self.fps)
+        if shift is None:
+            return self._empty
         phase = 2 * math.pi * (index % self.loop_frames) / self.loop_frames
         return read_only(
             cv2.warpPerspective(
                 self._card,
-                _pose_matrix(phase, w, h),
+                _pose_matrix(phase, w, h, shift),
                 (w, h),
                 flags=cv2.INTER_LINEAR,
                 borderMode=cv2.BORDER_CONSTANT,
                 borderValue=BACKDROP,
             )
         )
+
+    def _visit_shift(self, t: float) -> float | None:
+        """Sideways offset in frame widths while a visitor is here (walking in from the right, out
+        to the left); None while the room is empty."""
+        if self.visits is None:
+            return 0.0
+        present, away = self.visits
+        u = t % (present + away)
+        if u >= present:
+            return None
+        walk = min(WALK_S, present / 2)
+        ramp = min(u / walk, (present - u) / walk, 1.0)
+        ramp = ramp * ramp * (3 - 2 * ramp)
+        return (1.0 - ramp) * (0.9 if u < present / 2 else -0.9)
 
     def _producer(self) -> tuple[Producer, Callable[[], None]]:
         return self.render, (lambda: None)
@@ -76,6 +102,31 @@ class DemoSource(PacedSource):
             image = self.render(index)
             yield Frame(image=image, capture_time=index / self.fps, index=index, source=self.name)
             index += 1
+
+
+def demo_from_spec(
+    spec: str, clock: Clock | None = None, fps: float = 30.0, size: tuple[int, int] = (640, 480)
+) -> DemoSource:
+    """`demo`, `demo:visits` or `demo:visits=PRESENT/AWAY` (seconds); SourceError names the spec."""
+    kind, _, option = spec.strip().lower().partition(":")
+    if kind != "demo":
+        raise SourceError(f"source '{spec}' is not a demo spec")
+    if not option:
+        return DemoSource(clock, fps=fps, size=size)
+    name, eq, value = option.partition("=")
+    visits = VISITS
+    if name == "visits" and eq:
+        try:
+            present, away = (float(v) for v in value.split("/"))
+        except ValueError:
+            present = away = -1.0
+        visits = (present, away)
+    if name != "visits" or not (2 * WALK_S <= visits[0] <= 86400 and 0 < visits[1] <= 86400):
+        raise SourceError(
+            f"source '{spec}': expected 'demo', 'demo:visits' or 'demo:visits=PRESENT/AWAY' in seconds "
+            f"(present {2 * WALK_S:g}..86400, away above 0), e.g. demo:visits=40/20"
+        )
+    return DemoSource(clock, fps=fps, size=size, visits=visits)
 
 
 def _make_card(photo: np.ndarray) -> np.ndarray:
@@ -94,14 +145,14 @@ def _make_card(photo: np.ndarray) -> np.ndarray:
     return cv2.resize(card, (512, 512), interpolation=cv2.INTER_AREA) if (w, h) != (512, 512) else card
 
 
-def _pose_matrix(phase: float, width: int, height: int) -> np.ndarray:
+def _pose_matrix(phase: float, width: int, height: int, shift: float = 0.0) -> np.ndarray:
     """Homography from the card to the output for one moment of the loop.
 
     Each motion runs a whole number of cycles per loop, at different rates so that they combine
     in ever new ways, and the loop closes without a jump.
     """
     s = 0.42 * height / FACE_HEIGHT * math.exp(0.25 * math.sin(2 * phase + 1.9))  # closer / farther
-    dx = 0.19 * width * math.sin(phase)  # drift left and right
+    dx = 0.19 * width * math.sin(phase) + shift * width  # drift left and right; walk in and out
     dy = 0.04 * height * math.sin(2 * phase + 0.7)
     roll = math.radians(12) * math.sin(3 * phase + 0.3)  # tilt the head
     yaw = math.radians(30) * math.sin(4 * phase + 1.1)  # turn

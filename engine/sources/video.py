@@ -3,11 +3,18 @@
 Decoding is strictly sequential and looping reopens the file, because seeking back to frame 0 is
 not exact for every codec and container; so frame k of the looped stream is the same image in the
 realtime player and in `frames()`, which makes offline renders repeatable.
+
+Over a season the file can go away (a USB stick pulled, a folder synced) and come back. Playing on
+from the open handle, the source finds out at the next loop; it then says the file is gone, once
+in the log, and plays again as soon as the file is back (see PacedSource for the retry rules).
+FFmpeg's own log is silenced (OPENCV_FFMPEG_LOGLEVEL, read at OpenCV's first use of FFmpeg):
+every failure it could describe already gets one line of ours that names the file.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,8 +25,23 @@ from engine.clock import Clock
 from engine.messages import Frame
 from engine.sources.base import PacedSource, Producer, SourceError, read_only
 
+# AV_LOG_QUIET. OpenCV reads it when it first uses FFmpeg, not at import; a value the user set is kept.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".gif"})
 DEFAULT_FPS = 30.0
+
+
+class VideoGone(SourceError):
+    """The file is not there (any more)."""
+
+
+def check_file(path: Path) -> None:
+    """Fail with a line of ours before FFmpeg is asked about a file that is missing or empty."""
+    if not path.is_file():
+        raise VideoGone(f"video file not found: {path}")
+    if path.stat().st_size == 0:
+        raise SourceError(f"video file {path} is empty (0 bytes)")
 
 
 class _Decoder:
@@ -32,6 +54,7 @@ class _Decoder:
         self._in_pass = 0  # frames decoded since the file was (re)opened
 
     def _open(self) -> cv2.VideoCapture:
+        check_file(self.path)
         cap = cv2.VideoCapture(str(self.path))
         if not cap.isOpened():
             cap.release()
@@ -66,8 +89,7 @@ _SKIPPED = np.zeros((0, 0, 3), np.uint8)
 
 def probe(path: Path) -> tuple[float, int]:
     """(fps, frame count) of a file, or a SourceError naming it; the count may be an estimate."""
-    if not path.is_file():
-        raise SourceError(f"video file not found: {path}")
+    check_file(path)
     cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened():
@@ -95,6 +117,21 @@ class VideoSource(PacedSource):
 
     def _describe(self) -> str:
         return f"video {self.path.name}"
+
+    def _explain(self, exc: Exception) -> tuple[str, str, bool]:
+        # The note is read across a room: the file's name, never its folder. The log keeps the path.
+        if isinstance(exc, VideoGone) or not self.path.exists():
+            note = "is gone — waiting for it to come back"
+            return note, f"{self.name}: {self.path} {note}", False
+        text = str(exc).replace(str(self.path), self.path.name)
+        return f"failed: {text}", f"{self.name} failed: {exc}", True
+
+    def _input_token(self) -> object:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns
 
     def _producer(self) -> tuple[Producer, Callable[[], None]]:
         decoder = _Decoder(self.path, self.loop)

@@ -103,3 +103,32 @@ def poll_status(source: Source, words: str, timeout: float = 3.0) -> str:
     """Poll until the status mentions `words`, checking latest() stays fast meanwhile."""
     poll(source, lambda _: words in source.status(), timeout)
     return source.status()
+
+
+class FrameLog:
+    """Every new frame a source hands out, seen the way a stage sees them (polling latest()), to
+    measure how long a fault kept new images away and how many frames that cost."""
+
+    def __init__(self, source: Source, every_s: float = 0.002) -> None:
+        self.source = source
+        self.every_s = every_s
+        self.frames: list[Frame] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="test frame log", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            frame = self.source.latest()
+            if frame is not None and (not self.frames or frame.index != self.frames[-1].index):
+                self.frames.append(frame)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def outage(self, after: float) -> tuple[Frame, Frame]:
+        """(last frame before, first frame after) the longest gap that ends after time `after`."""
+        pairs = [(a, b) for a, b in zip(self.frames, self.frames[1:], strict=False) if b.capture_time > after]
+        assert pairs, f"no frame after {after:.2f} s"
+        return max(pairs, key=lambda p: p[1].capture_time - p[0].capture_time)
