@@ -76,3 +76,4 @@ class RenderInput:
     skeleton: np.ndarray | None = None
     hud_lines: tuple[str, ...] = ()
     note: str = ""  # small unobtrusive status note, e.g. "camera not found, retrying"
+    recording: bool = False  # --record is writing this picture: the overlay shows a red dot

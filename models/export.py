@@ -59,6 +59,9 @@ def fold_constants(path: Path) -> None:
     """
     import onnxruntime as ort
 
+    from engine.generator.telemetry import disable_events
+
+    disable_events(ort)  # telemetry off; the variable was set by the module-level engine.generator import
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
     tmp = path.with_suffix(".folded.onnx")

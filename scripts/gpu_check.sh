@@ -7,6 +7,6 @@ out="${OUT:-gpu_out}"
 mkdir -p "$out"
 python3 -m venv /tmp/gpuenv && . /tmp/gpuenv/bin/activate
 pip install -q -r requirements-gpu.txt "numpy<2" pytest 2>&1 | tail -2
-python -c "import onnxruntime as o; print(o.__version__, o.get_available_providers())" | tee "$out/providers.txt"
+ORT_DISABLE_TELEMETRY=1 python -c "import onnxruntime as o; print(o.__version__, o.get_available_providers())" | tee "$out/providers.txt"
 python -m pytest -q -m gpu tests/generator/test_gpu.py -p no:cacheprovider 2>&1 | tee "$out/gpu_tests.txt"
 python -m engine.generator.bench --provider all --iters 200 --json "$out/bench.json" 2>&1 | tee "$out/bench.txt"

@@ -35,6 +35,7 @@ want="$(cat requirements*.txt | sha256sum | cut -c1-16)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "installing Python packages ($reqs) into .venv ..." >&2
   .venv/bin/python -m pip install -q --disable-pip-version-check -r "$reqs" 2>&1 | grep -v "is ignored" >&2 || true
-  .venv/bin/python -c "import onnxruntime, numpy, cv2, mediapipe, moderngl" || return 1
+  # ORT_DISABLE_TELEMETRY: importing onnxruntime would otherwise write its telemetry database (privacy)
+  ORT_DISABLE_TELEMETRY=1 .venv/bin/python -c "import onnxruntime, numpy, cv2, mediapipe, moderngl" || return 1
   echo "$want" > "$stamp"
 fi

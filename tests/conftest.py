@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_MODEL = ROOT / "models" / "painterly"
 
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+# Some tests import onnxruntime before engine.generator; its telemetry starts at import (telemetry.py).
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 
 def _has_cuda() -> bool:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import onnxruntime as ort
 
+from engine.generator.telemetry import disable_events
+
 log = logging.getLogger(__name__)
 
 NAMES = {
@@ -71,6 +73,7 @@ def session_options(threads: int) -> ort.SessionOptions:
 
 def create_session(path: Path, choice: str, threads: int) -> tuple[ort.InferenceSession, str]:
     """A session and the short name of the provider that actually runs it."""
+    disable_events(ort)  # the environment switch did the real work at import; see telemetry.py
     providers = provider_list(choice)
     names = [p for p, _ in providers]
     session = ort.InferenceSession(

@@ -115,7 +115,9 @@ class Renderer:
             self.blit_vao.render(moderngl.TRIANGLES, vertices=3)
             tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
         target_fbo.viewport = (0, 0, *out_size)
-        self.overlay.draw(inp.hud_lines, inp.skeleton, inp.note, camera_scale, mirror)
+        self.overlay.draw(
+            inp.hud_lines, inp.skeleton, inp.note, camera_scale, mirror, recording=inp.recording
+        )
         self.frame += 1
 
     def internal_size(self, out_size: tuple[int, int]) -> tuple[int, int]:

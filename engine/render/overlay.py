@@ -1,8 +1,12 @@
-"""Operator overlays drawn over the graded picture: HUD text, pose skeleton, status note.
+"""Overlays drawn over the graded picture: HUD text, pose skeleton, status note, recording dot.
 
 Text is rasterised with pygame.font (which needs no display) only when it
 changes, then drawn as one blended quad per frame, so an unchanged HUD costs a
 single textured rectangle.
+
+The red dot in the top-right corner shows whenever the presented picture is being recorded. The
+recording holds the rendered picture, never the camera image, but visitors cannot know that: a
+sign they can see is part of the piece's promise (docs/privacy.md). It cannot be turned off.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ POSE_BONES: tuple[tuple[int, int], ...] = (
     (23, 25), (24, 26), (25, 27), (26, 28), (27, 29), (28, 30), (29, 31), (30, 32), (27, 31), (28, 32),
 )  # fmt: skip
 VISIBILITY_MIN = 0.5
+DOT_RGBA = (0.92, 0.06, 0.06, 1.0)  # opaque: a recording sign must not fade into the picture
+DOT_RING_RGBA = (0.0, 0.0, 0.0, 0.55)  # a dark rim keeps the dot visible on a red picture
+DOT_SEGMENTS = 32
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # keep the log free of the banner
 
 
@@ -111,8 +118,25 @@ def skeleton_quads(
     return (quads / np.array([w, h], np.float32) * 2.0 - 1.0).astype(np.float32)
 
 
+def disc_triangles(center: tuple[float, float], radius: float, out_size: tuple[int, int]) -> np.ndarray:
+    """A filled circle as DOT_SEGMENTS triangles in NDC (pixel centre and radius, GL y up)."""
+    a = np.linspace(0.0, 2.0 * np.pi, DOT_SEGMENTS + 1, dtype=np.float64)
+    rim = np.stack([center[0] + radius * np.cos(a), center[1] + radius * np.sin(a)], axis=1)
+    c = np.broadcast_to(np.asarray(center, np.float64), (DOT_SEGMENTS, 2))
+    tris = np.stack([c, rim[:-1], rim[1:]], axis=1).reshape(-1, 2)
+    return (tris / np.array(out_size, np.float64) * 2.0 - 1.0).astype(np.float32)
+
+
+def dot_geometry(out_size: tuple[int, int]) -> tuple[tuple[float, float], float]:
+    """Centre (pixels from the bottom-left, GL y up) and radius of the recording dot."""
+    w, h = out_size
+    radius = max(5.0, h / 45)
+    margin = max(4, h // 90) + radius
+    return (w - margin, h - margin), radius
+
+
 class Overlay:
-    """Draws HUD, skeleton and note into the currently bound framebuffer."""
+    """Draws HUD, skeleton, note and recording dot into the currently bound framebuffer."""
 
     def __init__(self, ctx: moderngl.Context, size: tuple[int, int]) -> None:
         self.ctx = ctx
@@ -121,6 +145,8 @@ class Overlay:
         self.bones = load_program(ctx, "bones.vert", "bones.frag")
         self.bone_vbo = ctx.buffer(reserve=len(POSE_BONES) * 6 * 8)
         self.bone_vao = ctx.vertex_array(self.bones, [(self.bone_vbo, "2f", "in_pos")])
+        self.dot_vbo = ctx.buffer(reserve=2 * DOT_SEGMENTS * 3 * 8)  # rim disc, then the red disc
+        self.dot_vao = ctx.vertex_array(self.bones, [(self.dot_vbo, "2f", "in_pos")])
         self.resize(size)
 
     def resize(self, size: tuple[int, int]) -> None:
@@ -134,6 +160,9 @@ class Overlay:
         self.note = TextBox(self.ctx, max(12, h // 36), (210, 210, 210, 255), backing_alpha=90)
         self.margin = max(4, h // 90)
         self.bone_px = max(2.0, h / 240)
+        center, radius = dot_geometry(size)
+        rim = disc_triangles(center, radius + max(1.5, radius / 6), size)
+        self.dot_vbo.write(np.concatenate([rim, disc_triangles(center, radius, size)]).tobytes())
 
     def _draw_box(self, box: TextBox, corner: str, opacity: float) -> None:
         if box.texture is None:
@@ -155,8 +184,9 @@ class Overlay:
         note: str,
         camera_scale: tuple[float, float],
         mirror: bool,
+        recording: bool = False,
     ) -> None:
-        if not hud_lines and not note:
+        if not hud_lines and not note and not recording:
             return
         ctx = self.ctx
         ctx.enable(moderngl.BLEND)
@@ -174,11 +204,18 @@ class Overlay:
             if note:
                 self.note.set((note,))
                 self._draw_box(self.note, "bottom-right", 0.8)
+            if recording:
+                n = DOT_SEGMENTS * 3
+                self.bones["u_color"].value = DOT_RING_RGBA
+                self.dot_vao.render(moderngl.TRIANGLES, vertices=n)
+                self.bones["u_color"].value = DOT_RGBA
+                self.dot_vao.render(moderngl.TRIANGLES, vertices=n, first=n)
         finally:
             ctx.disable(moderngl.BLEND)
 
     def release(self) -> None:
         self.hud.release()
         self.note.release()
-        for obj in (self.quad_vao, self.quad, self.bone_vao, self.bone_vbo, self.bones):
+        vaos = (self.quad_vao, self.bone_vao, self.dot_vao)
+        for obj in (*vaos, self.quad, self.bone_vbo, self.dot_vbo, self.bones):
             obj.release()
