@@ -7,12 +7,11 @@ python run_installation.py --scene mirror
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import sys
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+from engine.logs import LogFileError, quiet_native_env, setup_logging
+
+quiet_native_env()  # before cv2, mediapipe and pygame load: their C logging is read at import
 
 EXAMPLES = """examples:
   python run_installation.py --scene mirror                 camera 0, window
@@ -85,10 +84,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="echo parameter changes and events here (controllers like TouchOSC; repeatable)",
     )
     ap.add_argument("--oscquery", metavar="PORT", type=int, help="serve the OSCQuery JSON tree over HTTP")
+    ap.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="serve GET /status (JSON) and /metrics (Prometheus) here; a bare PORT means 127.0.0.1:PORT; "
+        "beyond loopback needs [http] password (default: off)",
+    )
     ap.add_argument("--stats", metavar="PATH.json", help="write fps, stage ms, latency, frame times on exit")
     ap.add_argument("--hud", action="store_true", default=None, help="start with the HUD shown (toggle: D)")
     ap.add_argument("--list-scenes", action="store_true", help="list scenes and exit")
     ap.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="default: INFO")
+    ap.add_argument(
+        "--log-file", metavar="PATH", help="also log to this file, rotated by size ([log] max_mb, backups)"
+    )
     return ap.parse_args(argv)
 
 
@@ -123,6 +131,10 @@ def overrides(args: argparse.Namespace) -> dict[str, dict]:
     }
     if any(v is not None for v in osc.values()):
         out["osc"] = {k: v for k, v in osc.items() if v is not None}
+    if args.http is not None:
+        out["http"] = {"listen": f"127.0.0.1:{args.http}" if args.http.strip().isdigit() else args.http}
+    if args.log_file is not None:
+        out["log"] = {"file": args.log_file}
     return out
 
 
@@ -140,20 +152,40 @@ def main(argv: list[str] | None = None) -> int:
         cfg = load_config(args.config, overrides(args))
         scene_class(cfg.run.scene)
     except (ConfigError, KeyError) as e:
-        print(f"config error: {str(e).strip(chr(39))}", file=sys.stderr)
+        print(f"config error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=cfg.run.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from engine.app import App
-    from engine.render.context import NoDisplayError
-    from engine.sources import SourceError
+    from engine.sources import SourceError, check_source
 
     try:
-        app = App(cfg)
+        check_source(cfg.run.source)  # a bad --source is the only line printed, before models load
+    except SourceError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        setup_logging(cfg.run.log_level, cfg.log.file, cfg.log.max_mb, cfg.log.backups)
+    except LogFileError as e:
+        print(f"config error: {e}", file=sys.stderr)
+        return 2
+    from engine.app import App
+    from engine.render.context import NoDisplayError
+
+    try:
+        reload = (lambda: load_config(args.config, overrides(args))) if args.config else None
+        app = App(cfg, reload=reload)
         return app.run()
     except (ModelError, SourceError, NoDisplayError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
 
+def interruptible_main(argv: list[str] | None = None) -> int:
+    """Ctrl-C while models load (before the engine's own handler) ends quietly, like Ctrl-C later."""
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(interruptible_main())

@@ -1,14 +1,11 @@
-"""Wires the stages and runs them: realtime (concurrent, latest-wins) or offline (in turn).
+"""The installation as one object: builds the stages once, runs them realtime or offline, and
+answers for the process — signals, exit code, stats, status.
 
-Realtime: the source captures in its own thread, perception and the generator
-each run in a thread of their own and hand only their newest result on; the
-render loop runs at display rate, steps the latent integrator every frame and
-never waits for the generator, so a slow stage makes frames repeat, not lag.
-Offline: every source frame goes through every stage in order on a fixed-step
-clock, so the same input always renders the same frames.
-
-A gallery machine never shows a traceback: errors inside a stage are logged
-(rate-limited) and the loop carries on.
+A gallery machine never shows a traceback: errors inside a stage are logged (rate-limited) and
+the loop carries on. What it cannot repair ends the process with a non-zero code, so the
+supervisor (systemd, see deploy/) starts a fresh one: exit 3 when the picture watchdog has run
+out of repairs, exit 4 when the GL output is lost, exit 1 when no frame was ever shown. SIGTERM
+and Ctrl-C finish the recording and write the stats (exit 0); SIGHUP reloads the config file.
 """
 
 from __future__ import annotations
@@ -18,28 +15,31 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
-from engine.clock import FixedStepClock, RealtimeClock
+from engine.clock import RealtimeClock
 from engine.config import Config
-from engine.mailbox import Mailbox
-from engine.messages import Frame, Viewer
+from engine.http_status import StatusServer, start_status_server
+from engine.messages import RenderInput
 from engine.metrics import Metrics
-from engine.perception.tracker import Perceiver
-from engine.pipeline import Pipeline, Step, absent_viewer
-from engine.render.chain import Renderer
-from engine.render.context import Surface, open_surface
-from engine.render.readback import read_rgb
-from engine.render.recorder import Recorder
-from engine.sources import CameraSource, SourceError, VideoSource, open_source
+from engine.notify import SystemdNotifier
+from engine.output import Output, OutputLost
+from engine.paths import check_writable_file
+from engine.pipeline import Pipeline, Step
+from engine.reload import ConfigReloader
+from engine.render.recorder import check_record_path
+from engine.schedule import Schedule
+from engine.status import build_status
+from engine.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
+EXIT_OK, EXIT_NOTHING_SHOWN, EXIT_WATCHDOG, EXIT_OUTPUT_LOST = 0, 1, 3, 4
+
 
 class ErrorLog:
-    """Log a stage's repeated failure once per minute, not once per frame."""
+    """Log a stage's repeated failure once per minute, not once per frame; count every one."""
 
     def __init__(self, stage: str) -> None:
         self.stage, self.last, self.count = stage, -1e9, 0
@@ -54,243 +54,90 @@ class ErrorLog:
             )
 
 
-@dataclass
-class GeneratedFrame:
-    image: np.ndarray
-    capture_time: float | None
-    step: Step
-
-
 class App:
-    def __init__(self, cfg: Config) -> None:
+    def __init__(self, cfg: Config, reload: Callable[[], Config] | None = None) -> None:
+        # Output paths are checked before anything loads: a typo must not cost a whole run.
+        if cfg.run.record:
+            check_record_path(cfg.run.record)
+        if cfg.run.stats:
+            check_writable_file(cfg.run.stats, "run.stats")
         self.cfg = cfg
+        self.schedule = Schedule(cfg.schedule)
         self.metrics = Metrics()
         self.wall = RealtimeClock()  # measurement only; stage logic uses the injected clock
+        self.started = time.monotonic()
         self.pipeline = Pipeline(cfg, self.metrics, clock=self.wall.now)
         self.stop = threading.Event()
         self.presented = 0
+        self.viewer_present = False
+        self.stop_requested = ""  # a signal or a key asked to stop: not a failure
+        self.exit_code = EXIT_OK
         # called with every presented picture and the step behind it (tests, thumbnails); reads pixels back
         self.on_frame: Callable[[np.ndarray, Step], None] | None = None
-        self.record_errors = ErrorLog("recording")
+        self.errors = {s: ErrorLog(s) for s in ("perception", "generator", "render", "recording")}
+        self.watchdog = Watchdog(cfg.watchdog)
+        self.notifier = SystemdNotifier.from_env()
+        self.reloader = ConfigReloader(self, reload)
+        self.runner = None  # the realtime runner while it runs (status reads its source)
+        self.output: Output | None = None
+        self.pipeline.osc.status = self.status  # /engine/status over OSC (read when OSC in starts)
+        self.http: StatusServer | None = None  # GET /status, /metrics while running
 
-    # ------------------------------------------------------------------ offline
-    def run_offline(self) -> None:
-        cfg = self.cfg
-        probe = open_source(
-            cfg.run.source,
-            FixedStepClock(cfg.run.offline_fps),
-            width=cfg.camera.width,
-            height=cfg.camera.height,
-            fps=cfg.run.offline_fps,
-            loop=bool(cfg.run.frames),  # a video plays once unless --frames asks for more
-        )
-        if isinstance(probe, CameraSource):
-            probe.close()
-            raise SourceError("--offline needs a video, an image or the demo; a camera only runs realtime")
-        if not cfg.run.frames and not isinstance(probe, VideoSource):
-            probe.close()
-            raise SourceError(
-                f"--offline with source '{cfg.run.source}' never ends by itself: add --frames N"
-            )
-        clock = FixedStepClock(probe.fps)
-        dt = 1.0 / probe.fps
-        limit = cfg.run.frames or None
-        perceiver = Perceiver(cfg.perception)
-        surface, renderer, recorder = self._open_output(probe.fps)
-        try:
-            for frame in probe.frames(limit):
-                if self.stop.is_set():
-                    break
-                t = clock.advance() - dt  # frame i is shown at i·dt
-                viewer = self._timed("perception", lambda f=frame: perceiver.process(f))
-                step = self.pipeline.advance(viewer, t, dt)
-                image = self._timed(
-                    "generator", lambda s=step: self.pipeline.generator.generate_rgb(s.latent[None])[0]
-                )
-                self._present(surface, renderer, recorder, image, step, frame.capture_time, False, "")
-                if self._handle_keys(surface):
-                    break
-        finally:
-            probe.close()
-            perceiver.close()
-            self._finish(surface, renderer, recorder)
+    @property
+    def watchdog_enabled(self) -> bool:
+        return self.cfg.watchdog.enabled
 
-    # ----------------------------------------------------------------- realtime
-    def run_realtime(self) -> None:
-        cfg = self.cfg
-        clock = self.wall
-        source = open_source(
-            cfg.run.source,
-            clock,
-            width=cfg.camera.width,
-            height=cfg.camera.height,
-            fps=cfg.camera.fps,
-            stale_after_s=cfg.camera.stale_after_s,
-        )
-        viewers: Mailbox[Viewer] = Mailbox()
-        latents: Mailbox[Step] = Mailbox()
-        images: Mailbox[GeneratedFrame] = Mailbox()
-        surface, renderer, recorder = self._open_output(cfg.run.fps)
-        # Models load and warm up before the clock starts, so the first seconds are not all "nobody there".
-        perceiver = Perceiver(self.cfg.perception)
-        perceiver.process(
-            Frame(np.zeros((cfg.camera.height, cfg.camera.width, 3), np.uint8), 0.0, -1, "warmup")
-        )
-        perceiver.reset()
-        source.start()
-        workers = [
-            threading.Thread(
-                target=self._perception_loop,
-                args=(source, perceiver, viewers, clock),
-                name="perception",
-                daemon=True,
-            ),
-            threading.Thread(
-                target=self._generator_loop, args=(latents, images), name="generator", daemon=True
-            ),
-        ]
-        for w in workers:
-            w.start()
-        period = 1.0 / cfg.run.fps
-        errors = ErrorLog("render")
-        t_prev = clock.now()
-        next_frame = t_prev
-        shown_seq = -1
-        try:
-            while not self.stop.is_set():
-                t = clock.now()
-                dt, t_prev = min(t - t_prev, 0.25), t
-                _, viewer = viewers.get()
-                step = self.pipeline.advance(viewer or absent_viewer(t), t, dt)
-                latents.put(step)
-                seq, gen = images.get()
-                if gen is not None:
-                    try:
-                        note = "" if source.live else source.status()
-                        self._present(
-                            surface,
-                            renderer,
-                            recorder,
-                            gen.image,
-                            gen.step,
-                            gen.capture_time,
-                            seq == shown_seq,
-                            note,
-                        )
-                        shown_seq = seq
-                    except Exception as e:  # noqa: BLE001 - keep the projector alive
-                        errors(e)
-                if self._handle_keys(surface):
-                    break
-                next_frame = max(next_frame + period, clock.now() - period)
-                clock.sleep_until(next_frame)
-        finally:
-            self.stop.set()
-            latents.wake()
-            for w in workers:
-                w.join(timeout=5)
-            source.close()
-            self._finish(surface, renderer, recorder)
+    # ------------------------------------------------------------------ shared by both runners
+    def open_output(self, fps: float) -> Output:
+        self.output = Output(self.cfg.run, fps)
+        return self.output
 
-    def _perception_loop(
-        self, source, perceiver: Perceiver, viewers: Mailbox[Viewer], clock: RealtimeClock
-    ) -> None:
-        errors = ErrorLog("perception")
-        last_index: int | None = None
-        last_absent = -1e9
-        period = 1.0 / self.cfg.run.perception_hz
-        next_run = 0.0
-        try:
-            while not self.stop.is_set():
-                wait = next_run - clock.now()
-                if wait > 0:  # at its own rate: leave the CPU to the generator and the render loop
-                    self.stop.wait(wait)
-                    continue
-                frame = source.latest()
-                if frame is None or frame.index == last_index:
-                    now = clock.now()
-                    if frame is None and now - last_absent > 0.2:  # camera gone: nobody is there
-                        viewers.put(absent_viewer(now))
-                        last_absent = now
-                    self.stop.wait(0.004)
-                    continue
-                if last_index is not None and frame.index > last_index + 1:
-                    self.metrics.dropped_frames(frame.index - last_index - 1)
-                last_index = frame.index
-                next_run = clock.now() + period
-                try:
-                    viewers.put(self._timed("perception", lambda f=frame: perceiver.process(f)))
-                except Exception as e:  # noqa: BLE001
-                    errors(e)
-        finally:
-            perceiver.close()
-
-    def _generator_loop(self, latents: Mailbox[Step], images: Mailbox[GeneratedFrame]) -> None:
-        errors = ErrorLog("generator")
-        gen = self.pipeline.generator
-        seq = 0
-        while not self.stop.is_set():
-            seq, step = latents.wait_newer(seq, timeout=0.5)
-            if step is None or self.stop.is_set():
-                continue
-            try:
-                image = self._timed("generator", lambda s=step: gen.generate_rgb(s.latent[None])[0])
-                images.put(
-                    GeneratedFrame(
-                        image, step.viewer.capture_time if step.viewer.frame_index >= 0 else None, step
-                    )
-                )
-            except Exception as e:  # noqa: BLE001
-                errors(e)
-
-    # ------------------------------------------------------------------ shared
-    def _open_output(self, fps: float) -> tuple[Surface, Renderer, Recorder | None]:
-        run = self.cfg.run
-        surface = open_surface(
-            run.size_px(), headless=run.headless, fullscreen=run.fullscreen, display=run.display
-        )
-        renderer = Renderer(surface.ctx, surface.size, run.render_scale)
-        recorder = Recorder(run.record, surface.size, fps) if run.record else None
-        return surface, renderer, recorder
-
-    def _timed(self, stage: str, fn):
+    def timed(self, stage: str, fn):
         t0 = self.wall.now()
         out = fn()
         t1 = self.wall.now()
         self.metrics.stage(stage, (t1 - t0) * 1000.0, t1)
         return out
 
-    def _present(
-        self, surface, renderer, recorder, image, step: Step, capture_time, repeated: bool, note: str
-    ):
-        inp = self.pipeline.render_input(image, step, note)
-        self._timed("render", lambda: renderer.render(inp, surface.framebuffer))
-        if recorder is not None or self.on_frame is not None:
-            rgb = read_rgb(surface.framebuffer, surface.size)
-            if recorder is not None:
-                try:
-                    recorder.write(rgb)
-                except ValueError as e:  # a fullscreen toggle changed the size: keep showing, skip recording
-                    self.record_errors(e)
-            if self.on_frame is not None:
-                self.on_frame(rgb, step)
-        surface.present()
+    def present(
+        self,
+        output: Output,
+        image,
+        step: Step,
+        capture_time,
+        repeated: bool,
+        note: str,
+        shown_at: float | None = None,
+    ) -> None:
+        """`shown_at`: the frame's time for the recording (offline: its fixed step; else now)."""
+        inp: RenderInput = self.pipeline.render_input(image, step, note, recording=output.recording)
+        t = self.wall.now() if shown_at is None else shown_at
+        on_frame = None if self.on_frame is None else (lambda rgb, s=step: self.on_frame(rgb, s))
+        self.timed("render", lambda: output.present(inp, t, on_frame))
+        now = self.wall.now()
         # realtime capture times are on self.wall (the sources' clock); offline has no real latency
         latency_from = None if self.cfg.run.offline else capture_time
-        self.metrics.presented_frame(self.wall.now(), latency_from, repeated)
-        self.pipeline.publish(step, self.metrics.fps(), self.wall.now())
+        self.metrics.presented_frame(now, latency_from, repeated)
+        self.notifier.frame_presented(now)
+        self.pipeline.publish(step, self.metrics.recent_fps(now), now)
         self.presented += 1
+        self.viewer_present = step.viewer.features.get("presence", 0.0) >= 0.5
         if self.cfg.run.frames and self.presented >= self.cfg.run.frames:
             self.stop.set()
 
-    def _handle_keys(self, surface) -> bool:
-        for key in surface.poll_keys():
+    def between_frames(self) -> None:
+        """Work the render thread does between frames on behalf of signals (never in a handler)."""
+        self.reloader.apply_pending()
+
+    def handle_keys(self, output: Output) -> bool:
+        for key in output.poll_keys():
             if key in ("escape", "quit"):
                 log.info("quit requested (%s)", key)
+                self.stop_requested = key
                 self.stop.set()
                 return True
             if key == "f":
-                surface.toggle_fullscreen()
+                output.toggle_fullscreen()
             elif key == "d":
                 self.pipeline.hud = not self.pipeline.hud
             elif key == "b":  # through the registry, so controllers' blackout buttons follow
@@ -300,31 +147,85 @@ class App:
                 self.pipeline.commands.put("jump", (), self.wall.now(), origin="key")
         return self.stop.is_set()
 
-    def _finish(self, surface, renderer, recorder) -> None:
-        if recorder is not None:
-            recorder.close()
-            log.info("recorded %d frames to %s", self.presented, self.cfg.run.record)
-        renderer.release()
-        surface.close()
-        self.pipeline.close()
+    def finish_output(self, output: Output) -> None:
+        for err in output.close():
+            self.errors["recording" if err.startswith("recording") else "render"](RuntimeError(err))
+
+    # ------------------------------------------------------------------ the process
+    def status(self) -> dict:
+        return build_status(self)
+
+    def run(self) -> int:
+        """Run until --frames, a signal, Esc or a fault it cannot repair; returns the exit code."""
+        from engine.offline import run_offline
+        from engine.realtime import RealtimeRunner, WatchdogExit
+
+        previous = self._install_signals()
+        try:
+            self.pipeline.start()
+            self.http = start_status_server(self.cfg.http.listen, self.cfg.http.password, self.status)
+            if self.cfg.run.offline:
+                run_offline(self)
+            else:
+                self.runner = RealtimeRunner(self)
+                self.runner.run()
+        except WatchdogExit as e:
+            log.error("%s: exiting so the supervisor restarts the engine", e)
+            self.exit_code = EXIT_WATCHDOG
+        except OutputLost as e:
+            log.error("%s: exiting so the supervisor restarts the engine", e)
+            self.exit_code = EXIT_OUTPUT_LOST
+        finally:
+            self.notifier.stopping()
+            self._close_quietly()
+            self._restore_signals(previous)
+        if self.exit_code == EXIT_OK and self.presented == 0 and not self.stop_requested:
+            log.error("no frame was presented")
+            self.exit_code = EXIT_NOTHING_SHOWN
+        return self.exit_code
+
+    def _close_quietly(self) -> None:
+        """Every closing step runs, whatever failed before it; stats are written on every exit."""
+        for name, fn in (
+            ("OSC", self.pipeline.close),
+            ("HTTP", self._close_http),
+            ("stats", self._write_stats),
+        ):
+            try:
+                fn()
+            except Exception as e:  # noqa: BLE001
+                log.error("closing %s failed: %s", name, e)
+        self.notifier.close()
+
+    def _close_http(self) -> None:
+        if self.http is not None:
+            self.http.close()
+            self.http = None
+
+    def _write_stats(self) -> None:
         if self.cfg.run.stats:
+            self.metrics.info["exit"] = str(self.exit_code)
             self.metrics.write(self.cfg.run.stats)
             log.info("stats written to %s", self.cfg.run.stats)
 
-    def run(self) -> int:
+    def _install_signals(self) -> dict:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+
         def _stop(signum, _frame):
-            log.info("signal %d: shutting down", signum)
+            self.stop_requested = signal.Signals(signum).name
+            log.info("signal %s: shutting down", self.stop_requested)
             self.stop.set()
 
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, _stop)
-            signal.signal(signal.SIGTERM, _stop)
-        self.pipeline.start()
-        try:
-            if self.cfg.run.offline:
-                self.run_offline()
-            else:
-                self.run_realtime()
-        finally:
-            self.pipeline.close()
-        return 0
+        def _reload(_signum, _frame):
+            self.reloader.request()
+
+        previous = {}
+        for sig, handler in ((signal.SIGINT, _stop), (signal.SIGTERM, _stop), (signal.SIGHUP, _reload)):
+            previous[sig] = signal.signal(sig, handler)
+        return previous
+
+    @staticmethod
+    def _restore_signals(previous: dict) -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

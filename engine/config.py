@@ -3,6 +3,8 @@
 Every setting lives in a section dataclass with its range or choices, so a
 typo or an out-of-range value stops the start with one line naming the key
 (exit 2) instead of surfacing as odd behaviour in the gallery weeks later.
+The settings of unattended operation (engine.ops_settings) and the range helpers `rng`/`choices`
+(engine.config_meta) are re-exported here, so every section is still imported from engine.config.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.config_meta import choices, rng
 from engine.latent import LatentSettings
+from engine.ops_settings import HttpSettings, LogSettings, ScheduleSettings, WatchdogSettings
 from engine.osc import CONTROLLER_GROUPS, SOUND_GROUPS, OscTargetSettings, parse_target
 from engine.osc_in import parse_listen
 from engine.osc_map import OscMapping
@@ -28,14 +32,6 @@ DEFAULT_MODEL = ROOT / "models" / "painterly"
 
 class ConfigError(ValueError):
     """One line naming the key and what is wrong with it."""
-
-
-def rng(lo: float, hi: float, doc: str = "") -> dict:
-    return {"lo": lo, "hi": hi, "doc": doc}
-
-
-def choices(*opts: str, doc: str = "") -> dict:
-    return {"choices": opts, "doc": doc}
 
 
 @dataclass(frozen=True)
@@ -138,6 +134,10 @@ class Config:
     latent: LatentSettings = field(default_factory=LatentSettings)
     perception: PerceptionSettings = field(default_factory=PerceptionSettings)
     osc: OscSettings = field(default_factory=OscSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
+    log: LogSettings = field(default_factory=LogSettings)
     params: dict[str, float] = field(default_factory=dict)  # scene/engine parameters by dotted name
 
 
@@ -215,6 +215,10 @@ def build_config(data: dict) -> Config:
         latent=_build_section(LatentSettings, data.get("latent", {}), "latent", LATENT_RANGES),
         perception=_build_section(PerceptionSettings, data.get("perception", {}), "perception"),
         osc=_build_osc(data.get("osc", {})),
+        http=_build_section(HttpSettings, data.get("http", {}), "http"),
+        schedule=_build_section(ScheduleSettings, data.get("schedule", {}), "schedule"),
+        watchdog=_build_section(WatchdogSettings, data.get("watchdog", {}), "watchdog"),
+        log=_build_section(LogSettings, data.get("log", {}), "log"),
         params=flat,
     )
     cfg.run.size_px()

@@ -32,6 +32,7 @@ KINDS = {
     "level": "(level,)",
     "bands": "(values tuple,)",
     "refresh": "()",
+    "sleep": "(True to sleep, False to wake,)",
 }
 
 

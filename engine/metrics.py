@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 RING = 20_000
+RECENT_S = 5.0  # the window of the "current" frame rate the HUD, OSC and /status show
 
 
 def pct(values, qs: tuple[float, ...]) -> dict[str, float]:
@@ -39,6 +40,7 @@ class Metrics:
         self.stage_first: dict[str, float] = {}
         self.stage_last: dict[str, float] = {}
         self.info: dict[str, str] = {}
+        self._recent: deque[float] = deque(maxlen=2000)  # presentation times of the last frames
 
     def stage(self, name: str, ms: float, now: float) -> None:
         with self._lock:
@@ -54,6 +56,7 @@ class Metrics:
             if self.first_present is None:
                 self.first_present = now
             self.last_present = now
+            self._recent.append(now)
             self.presented += 1
             if repeated:
                 self.repeated += 1
@@ -70,7 +73,22 @@ class Metrics:
             span = self.stage_last.get(name, 0) - self.stage_first.get(name, 0)
         return (n - 1) / span if n > 1 and span > 0 else 0.0
 
+    def recent_fps(self, now: float) -> float:
+        """Frames presented per second over the last RECENT_S seconds: what "fps" means on a HUD."""
+        with self._lock:
+            times = [t for t in self._recent if t >= now - RECENT_S]
+        if len(times) < 2:
+            return 0.0
+        return (len(times) - 1) / max(times[-1] - times[0], 1e-9)
+
+    def stage_age(self, name: str, now: float) -> float | None:
+        """Seconds since the stage last finished a run; None if it never ran."""
+        with self._lock:
+            last = self.stage_last.get(name)
+        return None if last is None else max(0.0, now - last)
+
     def fps(self) -> float:
+        """The average since the first presented frame (the --stats figure)."""
         with self._lock:
             if self.presented < 2 or self.last_present is None or self.first_present is None:
                 return 0.0
@@ -102,4 +120,8 @@ class Metrics:
             }
 
     def write(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.summary(), indent=2))
+        """Write to a temporary file and rename, so a crash mid-write never leaves half a JSON."""
+        p = Path(path)
+        tmp = p.with_name(p.name + ".tmp")
+        tmp.write_text(json.dumps(self.summary(), indent=2))
+        tmp.replace(p)

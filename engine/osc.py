@@ -89,8 +89,19 @@ class _Target:
         self.groups = frozenset(s.groups)
         self.interval = 1.0 / s.rate
         self.bundles = s.bundles
-        self.last = -1e18
+        self.due = -1e18  # when the next per-frame state may go
         self.failing = False
+
+    def take_slot(self, now: float) -> bool:
+        """Whether per-frame state goes to this target now, at most `rate` times a second.
+
+        Deadlines advance by exactly one interval from a point at most half an interval behind
+        now, so frames that jitter around their period keep their slots (30 fps presented at rate
+        30 sends 30 a second, not 18), while the long-run rate never exceeds `rate`."""
+        if now < self.due:
+            return False
+        self.due = max(self.due, now - self.interval / 2) + self.interval
+        return True
 
 
 def _resolve(host: str, port: int) -> tuple:
@@ -165,8 +176,7 @@ class OscOut:
                 msgs += events
             if "params" in t.groups:
                 msgs += echoes
-            if t.groups & PER_FRAME and now - t.last >= t.interval:
-                t.last = now
+            if t.groups & PER_FRAME and t.take_slot(now):
                 for g in sorted(t.groups & PER_FRAME):
                     if g not in frame:
                         frame[g] = self._frame_messages(g, state)

@@ -6,9 +6,11 @@ arguments against the address and the parameter registry, and put a
 `Command` on the queue the render thread drains. It never touches a stage, so
 nothing it receives can stall or crash a frame. Every problem is counted in
 `stats` and logged through a throttle: once per address or kind, then at most
-once a minute with a count. The one thing it answers itself is
-`/engine/ping`, from the listening socket, so a controller can see the
-engine is alive.
+once a minute with a count. What it answers itself, from the listening
+socket, is `/engine/ping` (so a controller can see the engine is alive) and
+`/engine/status` (the engine's status as one JSON string, the same document as
+HTTP's /status, at most a few times a second per sender and within one UDP
+packet that is not fragmented on Ethernet).
 
 Bundles timetagged in the future are not waited for: their commands are
 queued with a due time (up to `max_future` seconds ahead; further than that
@@ -17,6 +19,7 @@ the clocks disagree and they apply at once).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import socket
@@ -43,12 +46,19 @@ ADDRESSES = {
     "/latent/seed": ("i", "restart the idle wander from this seed, 0..2147483647"),
     "/engine/blackout": ("f|i|T|F", "0 = picture, 1 = black (same as /param/engine.blackout)"),
     "/engine/ping": ("[i]", "answered with /engine/pong to the sender's host, at this port or its own"),
+    "/engine/status": ("[i]", "answered with /engine/status <JSON string> like /engine/ping's pong"),
     "/engine/refresh": ("", "echo every parameter to the feedback targets"),
+    "/engine/sleep": ("", "fade to black and idle now, until the schedule's next opening"),
+    "/engine/wake": ("", "wake now (outside opening hours: until the schedule's next closing)"),
     "/sync/beat": ("[i]", "a beat happened (an int argument is its index; a float 0 is ignored)"),
     "/sync/bpm": ("f", "tempo in beats per minute"),
     "/audio/level": ("f", "audio level 0..1"),
     "/audio/bands": ("f…", "band levels 0..1, lowest first (up to 32)"),
 }
+# The JSON of an /engine/status reply: with the OSC header it stays within one Ethernet frame's UDP
+# payload (1472 bytes), so it arrives whole on any network and in any OSC receiver's buffer.
+STATUS_MAX_BYTES = 1400
+STATUS_REPLIES_PER_S = 10.0  # per sender: a status costs more than a pong; a flood must not amplify
 
 
 def _number(args: Sequence[Arg], i: int = 0) -> float | None:
@@ -91,7 +101,10 @@ class OscServer:
         mappings: Iterable[OscMapping] = (),
         max_future: float = 10.0,
         epoch: Callable[[], float] = time.time,
+        status: Callable[[], str] | None = None,
     ) -> None:
+        """`status` returns the status as JSON text within STATUS_MAX_BYTES (OscIO builds it from the
+        engine's status dict); without it /engine/status is answered with an error document."""
         self.registry = registry
         self.commands = commands
         self.clock = clock
@@ -99,6 +112,8 @@ class OscServer:
         self.scenes = frozenset(scenes)
         self.allowed = AllowList(allow)
         self.limiter = RateLimiter(rate)
+        self.status = status
+        self.status_limiter = RateLimiter(STATUS_REPLIES_PER_S)
         self.max_future = max_future
         self.warn = LogThrottle(log)
         self.maps: dict[str, list[OscMapping]] = {}
@@ -122,7 +137,10 @@ class OscServer:
             "/latent/seed": self._seed,
             "/engine/blackout": self._blackout,
             "/engine/ping": self._ping,
+            "/engine/status": self._status,
             "/engine/refresh": lambda m, s, at: self._put("refresh", (), at),
+            "/engine/sleep": lambda m, s, at: self._put("sleep", (True,), at),
+            "/engine/wake": lambda m, s, at: self._put("sleep", (False,), at),
             "/sync/beat": self._beat,
             "/sync/bpm": self._sync_number,
             "/audio/level": self._sync_number,
@@ -286,16 +304,48 @@ class OscServer:
         else:
             self._put("param", ("engine.blackout", v), at)
 
-    def _ping(self, msg: OscMessage, sender: tuple, at: float) -> None:
+    def _reply_to(self, msg: OscMessage, sender: tuple) -> tuple[str, int] | None:
+        """Where to answer: the sender's host, at the port given as the argument or the sender's own."""
         port = _number(msg.args)
         if msg.args and (port is None or port != int(port) or not 0 < port < 65536):
             self._bad(msg, "nothing or a port 1..65535")
-            return
-        reply_to = (sender[0], int(port) if port is not None else sender[1])
+            return None
+        return (sender[0], int(port) if port is not None else sender[1])
+
+    def _answer(self, reply_to: tuple[str, int], address: str, args: tuple[str, ...] = ()) -> None:
         try:
-            self.sock.sendto(encode_message("/engine/pong"), reply_to)
+            self.sock.sendto(encode_message(address, args), reply_to)
         except OSError as e:
-            self.warn(f"pong:{sender[0]}", "OSC in: cannot answer ping to %s:%d (%s)", *reply_to, e)
+            self.warn(
+                f"answer:{reply_to[0]}", "OSC in: cannot answer %s to %s:%d (%s)", address, *reply_to, e
+            )
+
+    def _ping(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        reply_to = self._reply_to(msg, sender)
+        if reply_to is not None:
+            self._answer(reply_to, "/engine/pong")
+
+    def _status(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        reply_to = self._reply_to(msg, sender)
+        if reply_to is None:
+            return
+        if not self.status_limiter.allow(str(sender[0])):
+            self.stats["rate_limited"] += 1
+            self.warn(f"status-rate:{sender[0]}", "OSC in: %s asks /engine/status too often", sender[0])
+            return
+        if self.status is None:
+            text = json.dumps({"error": "this engine has no status to give"})
+        else:
+            try:
+                text = self.status()
+            except Exception as e:  # noqa: BLE001 - a broken status must not end the server
+                self.warn(f"status:{type(e).__name__}", "OSC in: the status failed: %r", e)
+                text = json.dumps(
+                    {"error": f"status failed: {type(e).__name__}: {e}"[: STATUS_MAX_BYTES // 2]}
+                )
+        if len(text.encode()) > STATUS_MAX_BYTES:
+            text = json.dumps({"error": f"status larger than {STATUS_MAX_BYTES} bytes"})
+        self._answer(reply_to, "/engine/status", (text,))
 
     def _beat(self, msg: OscMessage, sender: tuple, at: float) -> None:
         a = msg.args[0] if msg.args else None

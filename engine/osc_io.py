@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable
 
 from engine.config import OscSettings
 from engine.control import CommandQueue
+from engine.http_status import status_json
 from engine.osc import FrameState, OscOut
-from engine.osc_in import OscServer, parse_listen
+from engine.osc_in import STATUS_MAX_BYTES, OscServer, parse_listen
 from engine.oscquery import OscQueryServer
 from engine.params import ParamRegistry
 
@@ -30,8 +31,11 @@ class OscIO:
         commands: CommandQueue,
         clock: Callable[[], float],
         scenes: Iterable[str],
+        status: Callable[[], dict] | None = None,
     ) -> None:
         self.settings = settings
+        # the engine's status dict for /engine/status; may also be set after construction, before start()
+        self.status = status
         self.registry = registry
         self.commands = commands
         self.clock = clock
@@ -63,6 +67,7 @@ class OscIO:
                     allow=s.allow,
                     rate=s.in_rate,
                     mappings=s.map,
+                    status=self._status_text if self.status is not None else None,
                 )
             except OSError as e:
                 log.error("OSC in: cannot listen on %s (%s); running without OSC control", s.listen, e)
@@ -84,6 +89,11 @@ class OscIO:
             else:
                 self.query.start()
         self.out.refresh()  # controllers see every current value once the loop starts
+
+    def _status_text(self) -> str:
+        """The status dict as JSON that fits one OSC packet (the biggest fields dropped if need be)."""
+        assert self.status is not None
+        return status_json(self.status(), STATUS_MAX_BYTES)
 
     def publish(self, state: FrameState, now: float) -> None:
         self.out.publish(state, now)

@@ -4,19 +4,17 @@ Chataigne, Open Stage Control, Vezér and TouchDesigner's OSCQuery client ask
 `GET /` for the namespace and `GET /?HOST_INFO` for where to send OSC. The
 tree is built per request from the registry (names, types, ranges, docs and
 current values), so it is never out of date. Read-only: values are set over
-OSC, never over HTTP. Stdlib only (http.server in a daemon thread); the same
-allow-list as OSC in decides who may ask.
+OSC, never over HTTP. Served by the engine's one HTTP mechanism (engine.http_status);
+the same allow-list as OSC in decides who may ask.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 from collections.abc import Callable, Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
+from engine.http_status import HttpThread, JsonHandler
 from engine.osc_in import ADDRESSES
 from engine.osc_safety import AllowList
 from engine.params import ParamRegistry
@@ -92,49 +90,32 @@ class OscQueryServer:
             "EXTENSIONS": dict.fromkeys(EXTENSIONS, True),
         }
 
-        class Handler(BaseHTTPRequestHandler):
-            timeout = 5  # a client that opens a connection and says nothing must not hold a thread
-
+        class Handler(JsonHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's spelling
                 if not allowed(self.client_address[0]):
-                    self._reply(403, {"error": "not allowed"})
+                    self.reply_json(403, {"error": "not allowed"})
                     return
                 url = urlsplit(self.path)
                 if url.query == "HOST_INFO":
-                    self._reply(200, host_info)
+                    self.reply_json(200, host_info)
                     return
                 node = find(build_tree(registry, scenes()), unquote(url.path))
                 if node is None:
-                    self._reply(404, {"error": "no such node"})
+                    self.reply_json(404, {"error": "no such node"})
                 elif url.query:
                     if url.query in node:
-                        self._reply(200, {url.query: node[url.query]})
+                        self.reply_json(200, {url.query: node[url.query]})
                     else:
-                        self._reply(204, None)
+                        self.reply_json(204, None)
                 else:
-                    self._reply(200, node)
+                    self.reply_json(200, node)
 
-            def _reply(self, code: int, doc: dict | None) -> None:
-                body = b"" if doc is None else json.dumps(doc).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass  # one line per request would flood the log of a long-running piece
-
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="oscquery", daemon=True)
+        self._http = HttpThread((host, port), Handler, "oscquery")
+        self.port = self._http.address[1]
 
     def start(self) -> None:
-        self._thread.start()
-        log.info("OSCQuery on http://%s:%d/", self.httpd.server_address[0], self.port)
+        self._http.start()
+        log.info("OSCQuery on http://%s:%d/", self._http.address[0], self.port)
 
     def close(self) -> None:
-        if self._thread.is_alive():
-            self.httpd.shutdown()
-        self.httpd.server_close()
+        self._http.close()

@@ -11,6 +11,7 @@ scene, the integrator and the registry's listeners never see another thread.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -87,6 +88,7 @@ class Pipeline:
         self._last_save = -1e9
         self.latent_speed = 0.0  # σ per second, of the latest step
         self.hud = cfg.run.hud
+        self.sleep_request: bool | None = None  # /engine/sleep (True) or /engine/wake (False), once
         self._hud_latency: dict[str, float] = {}
 
     def start(self) -> None:
@@ -94,8 +96,10 @@ class Pipeline:
         self.osc.start()
         self.osc.out.event("/scene/changed", self.scene.name)
 
-    def advance(self, viewer: Viewer, t: float, dt: float) -> Step:
-        """Commands → scene → target → one bounded latent step. Runs at render rate."""
+    def advance(self, viewer: Viewer, t: float, dt: float, dim: float = 0.0) -> Step:
+        """Commands → scene → target → one bounded latent step. Runs at render rate.
+
+        `dim` (0..1) darkens the picture on top of any blackout: the opening-hours fade."""
         self.apply_commands(t)
         params = self.params.snapshot()
         inputs = SceneInputs(
@@ -107,10 +111,28 @@ class Pipeline:
             sync=self.sync.snapshot(t),
         )
         target = engine_params.apply(self.scene.update(inputs), params)
+        if dim > 0:
+            u = dict(target.uniforms)
+            u["blackout"] = max(u.get("blackout", 0.0), min(1.0, dim))
+            target = dataclasses.replace(target, uniforms=u)
         latent = self.integrator.step(target.directions, dt, drift=target.drift, speed=target.speed)
         if dt > 0:
             self.latent_speed = self.integrator.last_step / max(self.integrator.unit, 1e-9) / dt
         return Step(latent.copy(), target, viewer)
+
+    # ------------------------------------------------------------ repairs (the watchdog's steps)
+    def reset_latent(self) -> None:
+        """Start the wander afresh from a new seed: clears a latent gone bad (NaN, a dead corner)."""
+        self.integrator.reseed(int(np.random.default_rng().integers(0, 2**31 - 1)))
+
+    def rebuild_generator(self) -> None:
+        """A fresh ONNX Runtime session for the same model (a wedged or corrupted session)."""
+        old = self.generator
+        self.generator = OnnxGenerator(
+            self.cfg.run.model, provider=self.cfg.generator.provider, threads=self.cfg.generator.threads
+        )
+        self.integrator.sampler = self.generator.sample_latents
+        del old
 
     # ------------------------------------------------------------ commands
     def apply_commands(self, t: float) -> None:
@@ -152,6 +174,8 @@ class Pipeline:
             self.load_preset(args[0], cmd.origin)
         elif kind == "refresh":
             self.osc.out.refresh()
+        elif kind == "sleep":  # the runner applies it to the opening hours
+            self.sleep_request = bool(args[0])
 
     def select_scene(self, name: str) -> None:
         if name != self.scene.name:
@@ -194,7 +218,10 @@ class Pipeline:
         )
         self.osc.publish(state, now)
 
-    def render_input(self, image: np.ndarray, step: Step, note: str = "") -> RenderInput:
+    def render_input(
+        self, image: np.ndarray, step: Step, note: str = "", recording: bool = False
+    ) -> RenderInput:
+        """`recording`: the picture goes to --record right now; the overlay then shows its red dot."""
         v = step.viewer
         return RenderInput(
             image=image,
@@ -203,6 +230,7 @@ class Pipeline:
             skeleton=v.skeleton if self.hud else None,
             hud_lines=self.hud_lines(v) if self.hud else (),
             note=note,
+            recording=recording,
         )
 
     def hud_lines(self, viewer: Viewer) -> tuple[str, ...]:
@@ -212,7 +240,7 @@ class Pipeline:
             self._hud_latency = m.summary()["latency_ms"]
         lat = self._hud_latency
         return (
-            f"{self.scene.name}  {m.fps():5.1f} fps  {self.generator.provider}",
+            f"{self.scene.name}  {m.recent_fps(self.clock()):5.1f} fps  {self.generator.provider}",
             f"perception {m.recent_ms('perception'):5.1f} ms  generator {m.recent_ms('generator'):5.1f} ms"
             f"  render {m.recent_ms('render'):5.1f} ms",
             f"latency p50 {lat.get('p50', 0):5.0f} ms  p95 {lat.get('p95', 0):5.0f} ms",

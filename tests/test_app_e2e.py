@@ -48,7 +48,8 @@ def run(tmp_path: Path, name: str, offline: bool, frames: int, **run_extra) -> t
 
 def test_offline_mirror_is_deterministic_and_follows_viewer(tmp_path: Path) -> None:
     app, first, steps = run(tmp_path, "a", offline=True, frames=60, record=str(tmp_path / "a.mp4"))
-    _, second, _ = run(tmp_path, "b", offline=True, frames=60)
+    # recorded too: a recording shows its red dot in the picture
+    _, second, _ = run(tmp_path, "b", offline=True, frames=60, record=str(tmp_path / "b.mp4"))
     assert len(first) == 60 and first == second  # same input → same frames
     assert len(set(first)) > 50  # the picture lives
     present = [s.viewer.features["presence"] for s in steps]

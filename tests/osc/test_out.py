@@ -102,3 +102,16 @@ def test_unreachable_target_never_raises() -> None:
 def test_bad_target_named(bad: str) -> None:
     with pytest.raises(ValueError, match="OSC target"):
         parse_target(bad)
+
+
+def test_rate_holds_when_frames_jitter_around_their_period() -> None:
+    """30 fps presented with ±3 ms jitter at rate 30 sends ~30/s (a naive 'since last' check: ~18)."""
+    from engine.osc import _Target
+
+    target = _Target(OscTargetSettings("127.0.0.1:9", ("viewer",), rate=30), lambda h, p: (h, p))
+    rng = np.random.default_rng(1)
+    frames = [i / 30 + rng.uniform(-0.003, 0.003) for i in range(300)]  # ten seconds
+    assert 285 <= sum(target.take_slot(t) for t in frames) <= 300
+    fast = _Target(OscTargetSettings("127.0.0.1:9", ("viewer",), rate=30), lambda h, p: (h, p))
+    frames = [i / 60 + rng.uniform(-0.003, 0.003) for i in range(600)]  # 60 fps for ten seconds
+    assert 295 <= sum(fast.take_slot(t) for t in frames) <= 302  # never above the rate

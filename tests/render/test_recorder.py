@@ -32,3 +32,25 @@ def test_rejects_frames_of_the_wrong_shape(tmp_path):
         with pytest.raises(ValueError, match="RGB frames"):
             rec.write(np.zeros((48, 64), np.uint8))
         rec.write(np.zeros((48, 64, 3), np.uint8))
+
+
+def test_timestamps_follow_presentation_times(tmp_path):
+    """Frames shown at 15 fps into a 30 fps file are each written twice: it plays in real time."""
+    path = tmp_path / "slow.mp4"
+    with Recorder(path, (64, 48), fps=30) as rec:
+        for i in range(15):
+            rec.write(np.full((48, 64, 3), i * 16, np.uint8), t=100.0 + i / 15)
+    assert rec.presented == 15 and rec.frames == 29  # 0 .. 28/30 s: the last frame shown at 14/15 s
+    reader = imageio_ffmpeg.read_frames(str(path))
+    next(reader)
+    assert sum(1 for _ in reader) == 29
+
+
+def test_an_encoder_that_dies_stops_the_recording_once(tmp_path, caplog):
+    rec = Recorder(tmp_path / "x.mp4", (64, 48), fps=30, realtime=True)
+    rec._ffmpeg.proc.kill()  # ffmpeg gone (out of memory, disk unplugged)
+    for i in range(20):
+        rec.write(np.zeros((48, 64, 3), np.uint8), t=i / 30)
+    rec.close()
+    assert rec.failed and not rec.active
+    assert sum("stopped after" in r.message for r in caplog.records) == 1
