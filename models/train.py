@@ -4,7 +4,9 @@ On a 2-core CPU a 256² GAN step costs seconds, so most of the steps are spent a
 64² and 128² where the same network is 4–16× cheaper, and higher resolutions fade
 in (ProGAN-style) once the coarse structure is learned. The stabilisers are
 the StyleGAN2 ones: non-saturating logistic loss, lazy R1 on reals, an EMA of
-the generator for sampling. Resume is exact: everything lives in one checkpoint.
+the generator for sampling. Resume is exact: the checkpoint holds the weights, the
+optimisers and every random stream at its position (models/checkpoint.py), so a
+resumed run ends with the same weights, bit for bit, as one that never stopped.
 
     python -m models.train --data data/painterly --out models/painterly
 """
@@ -14,7 +16,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from models.checkpoint import plot_losses, restore_rng, rng_states, save_atomic, save_grid
 from models.networks import Generator, GeneratorConfig
 from models.progressive import ProgressiveDiscriminator, synthesize_at
 
@@ -81,42 +83,6 @@ def real_batch(data: torch.Tensor, batch: int, res: int, gen: torch.Generator) -
     return x
 
 
-def save_grid(images: torch.Tensor, path: Path, cols: int = 8) -> None:
-    from PIL import Image
-
-    imgs = ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
-    n, h, w, _ = imgs.shape
-    rows = math.ceil(n / cols)
-    grid = np.zeros((rows * h, cols * w, 3), np.uint8)
-    for i, im in enumerate(imgs):
-        grid[(i // cols) * h : (i // cols + 1) * h, (i % cols) * w : (i % cols + 1) * w] = im
-    Image.fromarray(grid).save(path)
-
-
-def plot_losses(history: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps = [h["step"] for h in history]
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for key in ("loss_g", "loss_d"):
-        vals = np.array([h[key] for h in history])
-        k = max(1, len(vals) // 50)
-        smooth = np.convolve(vals, np.ones(k) / k, mode="same")
-        ax.plot(steps, smooth, label=key)
-    for h in history:
-        if h.get("phase_start"):
-            ax.axvline(h["step"], color="grey", lw=0.5)
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss (smoothed)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
 def mode_seeking(images: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """MSGAN's term (Mao et al. 2019): penalise images that differ less than their latents.
 
@@ -142,129 +108,166 @@ def update_ema(ema: Generator, g: Generator, beta: float) -> None:
             be.copy_(b)
 
 
-def train(args: argparse.Namespace) -> None:
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    out: Path = args.out
-    (out / "progress").mkdir(parents=True, exist_ok=True)
-    schedule = parse_schedule(args.schedule)
-    total = sum(p.steps for p in schedule)
-    cfg = GeneratorConfig()
-    G = Generator(cfg)
-    D = ProgressiveDiscriminator(cfg.resolution)
-    G_ema = copy.deepcopy(G).eval().requires_grad_(False)
-    opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
-    r1_ratio = args.r1_every / (args.r1_every + 1)
-    opt_d = torch.optim.Adam(D.parameters(), lr=args.lr * r1_ratio, betas=(0.0, 0.99**r1_ratio), eps=1e-8)
-    step, history, seconds = 0, [], 0.0
-    ckpt_path = out / "checkpoint.pt"
-    if ckpt_path.exists() and not args.restart:
-        ck = torch.load(ckpt_path, weights_only=False)
-        G.load_state_dict(ck["G"])
-        D.load_state_dict(ck["D"])
-        G_ema.load_state_dict(ck["G_ema"])
-        opt_g.load_state_dict(ck["opt_g"])
-        opt_d.load_state_dict(ck["opt_d"])
-        step, history, seconds = ck["step"], ck["history"], ck.get("seconds", 0.0)
-        torch.set_rng_state(ck["rng"])
-        print(f"resumed from {ckpt_path} at step {step}")
-    data = load_images(args.data, cfg.resolution)
-    data_gen = torch.Generator().manual_seed(args.seed + step)
-    fixed_z = torch.Generator().manual_seed(1234)
-    fixed_z = torch.randn(32, cfg.z_dim, generator=fixed_z)
-    bs = args.batch
+class Trainer:
+    """One training run: networks, optimisers, data, random streams and progress, in named steps.
 
-    def checkpoint() -> None:
-        torch.save(
-            {
-                "G": G.state_dict(),
-                "D": D.state_dict(),
-                "G_ema": G_ema.state_dict(),
-                "opt_g": opt_g.state_dict(),
-                "opt_d": opt_d.state_dict(),
-                "step": step,
-                "history": history,
-                "seconds": seconds,
-                "rng": torch.get_rng_state(),
-                "config": cfg.to_dict(),
-                "schedule": args.schedule,
-            },
-            out / "checkpoint.tmp",
+    Everything that decides the next step's numbers lives on this object and goes into the
+    checkpoint, so a run stopped at a checkpoint and resumed ends with the same weights, bit for
+    bit, as one that never stopped (tests/models/test_training.py holds that).
+    """
+
+    def __init__(self, args: argparse.Namespace, cfg: GeneratorConfig | None = None) -> None:
+        torch.set_num_threads(args.threads)
+        torch.manual_seed(args.seed)
+        self.args = args
+        self.out: Path = args.out
+        (self.out / "progress").mkdir(parents=True, exist_ok=True)
+        self.schedule = parse_schedule(args.schedule)
+        self.total = sum(p.steps for p in self.schedule)
+        self.cfg = cfg or GeneratorConfig()
+        self.G = Generator(self.cfg)
+        # The shipped 256² net always has entries at 64 and 128; a smaller net gets its schedule's.
+        entries = {
+            r for r in (64, 128, 256, *(p.resolution for p in self.schedule)) if r <= self.cfg.resolution
+        }
+        self.D = ProgressiveDiscriminator(self.cfg.resolution, tuple(sorted(entries)))
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
+        r1_ratio = args.r1_every / (args.r1_every + 1)
+        self.opt_d = torch.optim.Adam(
+            self.D.parameters(), lr=args.lr * r1_ratio, betas=(0.0, 0.99**r1_ratio), eps=1e-8
         )
-        (out / "checkpoint.tmp").replace(ckpt_path)
-        plot_losses(history, out / "loss.png")
-        with torch.no_grad():
-            ph, alpha = phase_at(schedule, max(step - 1, 0))
-            imgs = synthesize_at(G_ema, G_ema.mapping(fixed_z), ph.resolution, alpha)
-            imgs = F.interpolate(imgs, size=128, mode="bilinear", align_corners=False)
-        save_grid(imgs, out / "progress" / f"step_{step:06d}.png")
+        self.step, self.history, self.seconds = 0, [], 0.0
+        self.data_gen = torch.Generator().manual_seed(args.seed)
+        self.ckpt_path = self.out / "checkpoint.pt"
+        if self.ckpt_path.exists() and not args.restart:
+            self.resume()
+        self.data = load_images(args.data, self.cfg.resolution)
+        self.fixed_z = torch.randn(32, self.cfg.z_dim, generator=torch.Generator().manual_seed(1234))
 
-    bar = tqdm(total=total, initial=step, unit="step", dynamic_ncols=True)
-    prev_res = None
-    while step < total:
-        t0 = time.perf_counter()
-        ph, alpha = phase_at(schedule, step)
-        res = ph.resolution
-        # discriminator step
-        z = torch.randn(bs, cfg.z_dim)
+    def resume(self) -> None:
+        ck = torch.load(self.ckpt_path, weights_only=False)
+        for name in ("G", "D", "G_ema", "opt_g", "opt_d"):
+            getattr(self, name).load_state_dict(ck[name])
+        self.step, self.history, self.seconds = ck["step"], ck["history"], ck.get("seconds", 0.0)
+        if isinstance(ck["rng"], dict):
+            restore_rng(ck["rng"], self.data_gen)
+        else:  # a checkpoint from before exact resume held only torch's global state
+            torch.set_rng_state(ck["rng"])
+            self.data_gen.manual_seed(self.args.seed + self.step)
+            print("note: old checkpoint without the data generator's state: resume is not exact")
+        print(f"resumed from {self.ckpt_path} at step {self.step}")
+
+    def checkpoint(self) -> None:
+        state = {name: getattr(self, name).state_dict() for name in ("G", "D", "G_ema", "opt_g", "opt_d")}
+        state |= {
+            "step": self.step,
+            "history": self.history,
+            "seconds": self.seconds,
+            "rng": rng_states(self.data_gen),
+            "config": self.cfg.to_dict(),
+            "schedule": self.args.schedule,
+        }
+        save_atomic(state, self.ckpt_path)
+        self.save_progress()
+
+    def save_progress(self) -> None:
+        """The loss plot and the EMA generator's samples on fixed latents, at the current phase."""
+        plot_losses(self.history, self.out / "loss.png")
         with torch.no_grad():
-            fake = synthesize_at(G, G.mapping(z), res, alpha)
-        real = real_batch(data, bs, res, data_gen)
-        do_r1 = step % args.r1_every == 0
+            ph, alpha = phase_at(self.schedule, max(self.step - 1, 0))
+            imgs = synthesize_at(self.G_ema, self.G_ema.mapping(self.fixed_z), ph.resolution, alpha)
+            imgs = F.interpolate(imgs, size=128, mode="bilinear", align_corners=False)
+        save_grid(imgs, self.out / "progress" / f"step_{self.step:06d}.png")
+
+    def d_step(self, res: int, alpha: float) -> torch.Tensor:
+        """Discriminator: logistic loss on fakes and reals, lazy R1 on reals every r1_every steps."""
+        a, bs = self.args, self.args.batch
+        z = torch.randn(bs, self.cfg.z_dim)
+        with torch.no_grad():
+            fake = synthesize_at(self.G, self.G.mapping(z), res, alpha)
+        real = real_batch(self.data, bs, res, self.data_gen)
+        do_r1 = self.step % a.r1_every == 0
         real.requires_grad_(do_r1)
-        d_real = D(real, alpha)
-        d_fake = D(fake, alpha)
+        d_real = self.D(real, alpha)
+        d_fake = self.D(fake, alpha)
         loss_d = F.softplus(d_fake).mean() + F.softplus(-d_real).mean()
         if do_r1:
-            gamma = args.r1_gamma * (res / 256) ** 2
+            gamma = a.r1_gamma * (res / 256) ** 2
             (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
             r1 = grad.square().sum(dim=(1, 2, 3)).mean()
-            loss_d = loss_d + r1 * (gamma / 2) * args.r1_every
-        opt_d.zero_grad(set_to_none=True)
+            loss_d = loss_d + r1 * (gamma / 2) * a.r1_every
+        self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
-        opt_d.step()
-        # generator step
-        z = torch.randn(bs, cfg.z_dim)
-        w = G.mapping(z)
-        fake = synthesize_at(G, w, res, alpha)
-        loss_g = F.softplus(-D(fake, alpha)).mean()
-        if args.diversity > 0:
-            loss_g = loss_g + args.diversity * mode_seeking(fake, w)
-        opt_g.zero_grad(set_to_none=True)
+        self.opt_d.step()
+        return loss_d.detach()
+
+    def g_step(self, res: int, alpha: float) -> torch.Tensor:
+        """Generator: non-saturating loss plus mode seeking, then w_avg and the EMA copy."""
+        a, bs = self.args, self.args.batch
+        z = torch.randn(bs, self.cfg.z_dim)
+        w = self.G.mapping(z)
+        fake = synthesize_at(self.G, w, res, alpha)
+        loss_g = F.softplus(-self.D(fake, alpha)).mean()
+        if a.diversity > 0:
+            loss_g = loss_g + a.diversity * mode_seeking(fake, w)
+        self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
-        opt_g.step()
+        self.opt_g.step()
         with torch.no_grad():
-            G.w_avg.lerp_(w.mean(0), 0.005)
-        nimg = (step + 1) * bs
-        ema_nimg = min(args.ema_kimg * 1000, nimg * 0.1)
-        update_ema(G_ema, G, 0.5 ** (bs / max(ema_nimg, 1e-8)))
-        step += 1
-        seconds += time.perf_counter() - t0
-        history.append(
-            {
-                "step": step,
-                "loss_g": float(loss_g.detach()),
-                "loss_d": float(loss_d.detach()),
-                "res": res,
-                "phase_start": prev_res is not None and prev_res != res,
-            }
-        )
-        prev_res = res
-        bar.set_postfix(res=res, a=f"{alpha:.2f}", g=f"{float(loss_g):.2f}", d=f"{float(loss_d):.2f}")
-        bar.update(1)
-        if step % args.checkpoint_every == 0 or step == total:
-            checkpoint()
-    bar.close()
-    summary = {
-        "steps": step,
-        "images_seen": step * bs,
-        "train_seconds": round(seconds, 1),
-        "schedule": args.schedule,
-        "batch": bs,
-        "threads": args.threads,
-    }
-    (out / "training.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary))
+            self.G.w_avg.lerp_(w.mean(0), 0.005)
+        nimg = (self.step + 1) * bs
+        ema_nimg = min(a.ema_kimg * 1000, nimg * 0.1)
+        update_ema(self.G_ema, self.G, 0.5 ** (bs / max(ema_nimg, 1e-8)))
+        return loss_g.detach()
+
+    def run(self, until: int | None = None) -> None:
+        """Train to the end of the schedule; `until` stops early, as a crash after that step would."""
+        stop = self.total if until is None else min(until, self.total)
+        bar = tqdm(total=self.total, initial=self.step, unit="step", dynamic_ncols=True)
+        while self.step < stop:
+            t0 = time.perf_counter()
+            ph, alpha = phase_at(self.schedule, self.step)
+            res = ph.resolution
+            loss_d = self.d_step(res, alpha)
+            loss_g = self.g_step(res, alpha)
+            # From the schedule, not from the previous loop turn, so a resumed run logs the same.
+            phase_start = self.step > 0 and phase_at(self.schedule, self.step - 1)[0].resolution != res
+            self.step += 1
+            self.seconds += time.perf_counter() - t0
+            self.history.append(
+                {
+                    "step": self.step,
+                    "loss_g": float(loss_g),
+                    "loss_d": float(loss_d),
+                    "res": res,
+                    "phase_start": phase_start,
+                }
+            )
+            bar.set_postfix(res=res, a=f"{alpha:.2f}", g=f"{float(loss_g):.2f}", d=f"{float(loss_d):.2f}")
+            bar.update(1)
+            if self.step % self.args.checkpoint_every == 0 or self.step == self.total:
+                self.checkpoint()
+        bar.close()
+        if until is None:
+            self.write_summary()
+
+    def write_summary(self) -> None:
+        a = self.args
+        summary = {
+            "steps": self.step,
+            "images_seen": self.step * a.batch,
+            "train_seconds": round(self.seconds, 1),
+            "schedule": a.schedule,
+            "batch": a.batch,
+            "threads": a.threads,
+        }
+        (self.out / "training.json").write_text(json.dumps(summary, indent=2))
+        print(json.dumps(summary))
+
+
+def train(args: argparse.Namespace, cfg: GeneratorConfig | None = None) -> None:
+    Trainer(args, cfg).run()
 
 
 def main() -> None:
