@@ -17,22 +17,10 @@ pytestmark = pytest.mark.slow
 
 
 def run(tmp_path: Path, name: str, offline: bool, frames: int, **run_extra) -> tuple[App, list, list]:
-    stats = tmp_path / f"{name}.json"
-    cfg = load_config(
-        None,
-        {
-            "run": {
-                "source": "demo",
-                "headless": True,
-                "offline": offline,
-                "frames": frames,
-                "size": "320x180",
-                "stats": str(stats),
-                **run_extra,
-            },
-            "osc": {"listen": "127.0.0.1:0"},  # a free port: never collide with a running engine
-        },
-    )
+    stats = str(tmp_path / f"{name}.json")
+    run_cfg = dict(source="demo", headless=True, offline=offline, frames=frames, size="320x180", stats=stats)
+    # OSC in on a free port: never collide with a running engine
+    cfg = load_config(None, {"run": {**run_cfg, **run_extra}, "osc": {"listen": "127.0.0.1:0"}})
     app = App(cfg)
     digests: list[str] = []
     steps: list[Step] = []
@@ -65,9 +53,15 @@ def test_realtime_headless_runs_and_reports(tmp_path: Path) -> None:
     app, frames, _ = run(tmp_path, "rt", offline=False, frames=150)
     assert len(frames) == 150
     stats = json.loads((tmp_path / "rt.json").read_text())
-    assert stats["fps"] > 0 and stats["presented"] == 150
+    assert stats["presented"] == 150
     assert {"perception", "generator", "render"} <= set(stats["stages_ms"])
-    assert stats["latency_ms"]["p50"] > 0
+    # At 320x180 rendering is cheap: even a busy two-core machine presents half the cap (≈ 30 of 30
+    # measured), and the cap holds. Slow stages repeat the last picture; they never slow presentation.
+    cap = app.cfg.run.fps
+    assert cap / 2 <= stats["fps"] <= cap * 1.1
+    # Camera to screen includes perceiving that camera frame; ≈ 340 ms p50 measured on a busy machine.
+    latency = stats["latency_ms"]
+    assert stats["stages_ms"]["perception"]["p50"] < latency["p50"] < 1000 and latency["p95"] < 2000
 
 
 def test_offline_video_plays_once_without_frames(tmp_path: Path) -> None:

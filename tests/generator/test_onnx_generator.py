@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from pathlib import Path
@@ -49,12 +50,33 @@ def test_batch_matches_single(gen: OnnxGenerator) -> None:
     np.testing.assert_allclose(batch, single, atol=1e-4)
 
 
-def test_sampler_uses_mapping_and_truncation(gen: OnnxGenerator) -> None:
-    lat = gen.sample_latents(256, np.random.default_rng(4))
-    assert gen.manifest.sampler.kind == "mapping"
-    # truncated samples lie closer to the mean than untruncated mapping outputs would
-    assert np.isfinite(lat).all()
-    assert np.linalg.norm(lat.mean(0) - gen.manifest.latent_mean) < np.linalg.norm(lat.std(0))
+def test_sampler_uses_mapping_and_truncation(gen: OnnxGenerator, shipped_model: Path, tmp_path: Path) -> None:
+    """Sampled latents are the mapping network's w, pulled toward the mean by the manifest's ψ.
+
+    A twin of the shipped model with ψ = 1 draws from the same seeds: the shipped latents must lie
+    ψ times as far from the mean w, and the untruncated ones must be what mapping.onnx itself gives
+    for those z (run here on a session of its own), not normal noise of the latent's size."""
+    raw = json.loads((shipped_model / "manifest.json").read_text())
+    psi = raw["latent"]["sampler"]["truncation"]
+    assert gen.manifest.sampler.kind == "mapping" and gen.manifest.sampler.truncation == psi < 1.0
+    raw["latent"]["sampler"]["truncation"] = 1.0
+    for name in (raw["onnx"], raw["latent"]["sampler"]["onnx"]):
+        (tmp_path / name).symlink_to(shipped_model / name)
+    (tmp_path / "manifest.json").write_text(json.dumps(raw))
+    untruncated = OnnxGenerator(tmp_path, provider="cpu", threads=1, warmup=0)
+
+    n, mean = 512, gen.manifest.latent_mean
+    lat = gen.sample_latents(n, np.random.default_rng(4))
+    free = untruncated.sample_latents(n, np.random.default_rng(4))
+    assert np.isfinite(lat).all() and np.isfinite(free).all()
+    s = gen.manifest.sampler
+    z = np.random.default_rng(4).standard_normal((n, s.input_dim)).astype(np.float32)
+    mapping = ort.InferenceSession(str(s.onnx), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(free, mapping.run([s.output_name], {s.input_name: z})[0], atol=1e-5)
+    # w lives around the manifest's mean (|mean| ≈ 9), far from where N(0, I) noise would be
+    assert np.linalg.norm(free.mean(0) - mean) < 0.1 * np.linalg.norm(mean)
+    ratio = np.linalg.norm(lat - mean, axis=1).mean() / np.linalg.norm(free - mean, axis=1).mean()
+    assert ratio == pytest.approx(psi, abs=0.01)
 
 
 def test_pca_directions_change_the_image(gen: OnnxGenerator) -> None:

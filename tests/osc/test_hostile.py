@@ -3,7 +3,8 @@
 Thousands of random and mutated packets, junk of every kind (non-UTF-8, wrong
 types, truncated, 60 KB, 3000-deep bundles) and bundles dated half a second to
 decades ahead go to the running engine over real UDP. The largest gap between
-presented frames during the flood is printed next to the one before it.
+presented frames during the flood is bounded by the one before it (measured: 75-80 ms
+during, 60-85 ms before, at 30 fps on a busy two-core machine): the picture never freezes.
 """
 
 from __future__ import annotations
@@ -95,5 +96,6 @@ def test_flood_does_not_stall_or_flood_the_log(tmp_path) -> None:
         sep="\n  ",
     )
     assert server.stats["malformed"] > 500 and server.stats["messages"] > 500
-    assert n > 10 and gap < max(1000.0, 3 * before_gap)  # frames kept coming
+    assert n > 10 and gap < max(250.0, 4 * before_gap)  # no freeze a viewer could see
+    assert fps >= 0.5 * before_n / 2.0  # and the frame rate holds (the 2 s before: before_n frames)
     assert len(lines) <= 40  # bounded: said once per kind, then counted
