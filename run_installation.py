@@ -173,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         reload = (lambda: load_config(args.config, overrides(args))) if args.config else None
         app = App(cfg, reload=reload)
         return app.run()
+    except ConfigError as e:  # [params] checked against the registry: known only once scenes load
+        print(f"config error: {e}", file=sys.stderr)
+        return 2
     except (ModelError, SourceError, NoDisplayError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""The parameter registry that scenes, presets, keys and (later) OSC all write to.
+"""The parameter registry that scenes, presets, keys and OSC all write to.
 
 Every controllable value is declared once with a dotted name, range, default
 and doc, so addresses, presets and the HUD can all be derived from one place.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
@@ -91,9 +91,18 @@ class ParamRegistry:
             fn(name, v, origin)
         return v
 
-    def update(self, values: Mapping[str, float], origin: str = "api") -> None:
-        for k, v in values.items():
-            self.set(k, v, origin)
+    def check(self, values: dict[str, float], prefix: str = "params.") -> None:
+        """Refuse, in one line naming key, value and range, what `set` would clamp or reject.
+
+        `set` clamps because a fader pushed past its end means "all the way"; a value written in a
+        config file is a promise, and running with a different one unannounced is a bug."""
+        for name, value in values.items():
+            spec = self._specs.get(name)
+            if spec is None:
+                known = ", ".join(sorted(self._specs))
+                raise ValueError(f"{prefix}{name}: unknown parameter (known: {known})")
+            if not spec.lo <= value <= spec.hi:  # NaN fails this too
+                raise ValueError(f"{prefix}{name} = {value:g} is out of range {spec.lo:g}..{spec.hi:g}")
 
     def snapshot(self) -> dict[str, float]:
         with self._lock:

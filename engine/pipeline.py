@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import engine_params
-from engine.config import Config
+from engine.config import Config, ConfigError
 from engine.control import Command, CommandQueue
+from engine.generator.manifest import load_manifest
 from engine.generator.onnx_generator import OnnxGenerator
 from engine.latent import LatentIntegrator
 from engine.messages import RenderInput, Target, Viewer
@@ -59,6 +60,19 @@ class Pipeline:
         self.cfg = cfg
         self.clock = clock or time.monotonic  # realtime clock: when commands are due
         self.metrics = metrics or Metrics()
+        # [params] is checked before the models load (only the manifest's direction count is needed):
+        # a typo there is the start's one line, not the third after the providers' log lines.
+        self.params = ParamRegistry()
+        engine_params.declare(self.params, len(load_manifest(cfg.run.model).directions))
+        for name in scene_names():  # every scene's parameters: set the next scene's before switching
+            for spec in scene_class(name).params:
+                self.params.declare(spec)
+        try:
+            self.params.check(cfg.params)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+        for name, value in cfg.params.items():
+            self.params.set(name, value, origin="config")
         self.generator = OnnxGenerator(
             cfg.run.model, provider=cfg.generator.provider, threads=cfg.generator.threads
         )
@@ -68,18 +82,7 @@ class Pipeline:
         self.integrator = LatentIntegrator(
             self.generator.sample_latents, m.latent_mean, m.directions, m.sigma, m.latent_space, cfg.latent
         )
-        self.params = ParamRegistry()
-        engine_params.declare(self.params, len(m.directions))
-        for name in scene_names():  # every scene's parameters: set the next scene's before switching
-            for spec in scene_class(name).params:
-                self.params.declare(spec)
         self.scene: Scene = scene_class(cfg.run.scene)()
-        for name, value in cfg.params.items():
-            try:
-                self.params.set(name, value, origin="config")
-            except KeyError:
-                known = ", ".join(s.name for s in self.params.specs())
-                raise ValueError(f"params.{name}: unknown parameter (known: {known})") from None
         self.commands = CommandQueue()
         self.sync = SyncTracker()
         self.presets = Presets(cfg.osc.presets)
@@ -179,7 +182,7 @@ class Pipeline:
 
     def select_scene(self, name: str) -> None:
         if name != self.scene.name:
-            self.scene = scene_class(name)()
+            self.scene = scene_class(name)()  # fresh: nothing from an earlier visit, so no reset hook
             log.info("scene: %s", name)
         self.osc.out.event("/scene/changed", name)
 
@@ -194,7 +197,17 @@ class Pipeline:
 
     def load_preset(self, name: str, origin: str = "preset") -> None:
         preset = self.presets.load(name)
-        if preset.scene and preset.scene != self.scene.name and preset.scene in self.osc.scenes:
+        if preset.scene and preset.scene not in self.osc.scenes:
+            # saved by another version of the piece, or hand-edited: the values still apply, the picture
+            # keeps its scene, and the operator learns which name is wrong (once, however often it's loaded)
+            self.warn(
+                f"preset-scene:{name}",
+                "preset %s: unknown scene '%s', the scene stays '%s'",
+                name,
+                preset.scene,
+                self.scene.name,
+            )
+        elif preset.scene and preset.scene != self.scene.name:
             self.select_scene(preset.scene)
         unknown = [k for k in preset.params if not self.params.has(k)]
         for k, v in preset.params.items():

@@ -73,9 +73,7 @@ class ConfigReloader:
         keys = changed_keys(old, new)
         schedule = Schedule(new.schedule)  # validate everything before changing anything
         pipeline = app.pipeline
-        for name in new.params:
-            if not pipeline.params.has(name):
-                raise ValueError(f"params.{name}: unknown parameter")
+        pipeline.params.check(new.params)  # out of range or unknown: refused like at start, not clamped
         for name, value in new.params.items():
             if old.params.get(name) != value:
                 pipeline.params.set(name, value, origin="config")

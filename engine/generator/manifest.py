@@ -8,12 +8,16 @@ names the file and the key or shape that is wrong.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 MANIFEST_FORMAT = "latent-mirror/generator@1"
+# Directions are pushed along in units of σ and latents are projected onto them, so a direction that
+# is not of unit length silently scales both. float32 rounding leaves ~5e-7; a hand edit far more.
+UNIT_TOLERANCE = 1e-3
 
 
 class ModelError(ValueError):
@@ -63,6 +67,31 @@ def _get(d: dict, key: str, kind: type | tuple[type, ...], where: str, path: Pat
     return value
 
 
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _numbers(value: object, key: str, what: str, path: Path, width: int = 0) -> np.ndarray:
+    """A JSON list of finite numbers (with `width`: a list of such lists, each that long) as float32.
+
+    numpy would take "0.5" and NaN without a word and fail on "x" or ragged rows with an error naming
+    neither file nor key, so every element is checked here first."""
+    rows = value if width and isinstance(value, list) else [value]
+    ok = all(isinstance(r, list) and all(_is_number(v) for v in r) for r in rows)
+    if not ok or width and any(len(r) != width for r in rows):
+        raise ModelError(f"{path}: key '{key}' must be {what}")
+    return np.asarray(value, np.float32).reshape(-1, width) if width else np.asarray(value, np.float32)
+
+
+def _truncation(d: dict, path: Path) -> float:
+    trunc = d.get("truncation", 1.0)
+    if not _is_number(trunc):
+        raise ModelError(f"{path}: key 'latent.sampler.truncation' must be a number, got {trunc!r}")
+    if not 0.0 < trunc <= 1.0:
+        raise ModelError(f"{path}: key 'latent.sampler.truncation' must be in (0, 1], got {trunc}")
+    return float(trunc)
+
+
 def _positive(value: int, key: str, path: Path) -> int:
     if value <= 0:
         raise ModelError(f"{path}: key '{key}' must be a positive integer, got {value}")
@@ -102,13 +131,13 @@ def load_manifest(folder: str | Path) -> Manifest:
     if layout != "NCHW":
         raise ModelError(f"{path}: key 'output.layout' must be 'NCHW', got '{layout}'")
     rng = _get(out, "range", list, "output.", path)
-    if len(rng) != 2 or not all(isinstance(v, int | float) for v in rng) or rng[0] >= rng[1]:
+    if len(rng) != 2 or not all(_is_number(v) for v in rng) or rng[0] >= rng[1]:
         raise ModelError(f"{path}: key 'output.range' must be [low, high] with low < high, got {rng}")
     latent = _get(raw, "latent", dict, "", path)
     space = _get(latent, "space", str, "latent.", path)
     if space not in ("w", "z"):
         raise ModelError(f"{path}: key 'latent.space' must be 'w' or 'z', got '{space}'")
-    mean = np.asarray(latent.get("mean", [0.0] * dim), np.float32)
+    mean = _numbers(latent.get("mean", [0.0] * dim), "latent.mean", f"a list of {dim} finite numbers", path)
     if mean.shape != (dim,):
         raise ModelError(f"{path}: key 'latent.mean' has {mean.size} values, input.dim is {dim}")
     sampler = _load_sampler(_get(latent, "sampler", dict, "latent.", path), folder, path)
@@ -137,16 +166,14 @@ def load_manifest(folder: str | Path) -> Manifest:
 def _load_sampler(d: dict, folder: Path, path: Path) -> Sampler:
     kind = _get(d, "kind", str, "latent.sampler.", path)
     if kind == "normal":
-        return Sampler("normal", truncation=float(d.get("truncation", 1.0)))
+        return Sampler("normal", truncation=_truncation(d, path))
     if kind != "mapping":
         raise ModelError(f"{path}: key 'latent.sampler.kind' must be 'normal' or 'mapping', got '{kind}'")
     onnx = folder / _get(d, "onnx", str, "latent.sampler.", path)
     if not onnx.is_file():
         raise ModelError(f"{onnx}: file not found (named by {path} key 'latent.sampler.onnx')")
     zdim = _positive(_get(d, "input_dim", int, "latent.sampler.", path), "latent.sampler.input_dim", path)
-    trunc = float(d.get("truncation", 1.0))
-    if not 0.0 < trunc <= 1.0:
-        raise ModelError(f"{path}: key 'latent.sampler.truncation' must be in (0, 1], got {trunc}")
+    trunc = _truncation(d, path)
     return Sampler(
         "mapping", onnx, zdim, str(d.get("input_name", "z")), str(d.get("output_name", "w")), trunc
     )
@@ -157,15 +184,18 @@ def _load_directions(d: object, dim: int, path: Path) -> tuple[np.ndarray, np.nd
         return np.zeros((0, dim), np.float32), np.zeros(0, np.float32)
     if not isinstance(d, dict):
         raise ModelError(f"{path}: key 'directions' must be an object with 'vectors' and 'sigma'")
-    try:
-        vectors = np.asarray(d.get("vectors", []), np.float32).reshape(-1, dim)
-        sigma = np.asarray(d.get("sigma", []), np.float32).reshape(-1)
-    except ValueError:
-        raise ModelError(f"{path}: key 'directions.vectors' must be a list of {dim}-value lists") from None
-    if sigma.shape[0] != vectors.shape[0]:
-        raise ModelError(
-            f"{path}: key 'directions.sigma' has {sigma.shape[0]} values for {vectors.shape[0]} vectors"
-        )
-    if not np.all(np.isfinite(vectors)) or not np.all(sigma >= 0):
-        raise ModelError(f"{path}: key 'directions' holds non-finite vectors or negative sigma")
+    what = f"a list of {dim}-value lists of finite numbers"
+    vectors = _numbers(d.get("vectors", []), "directions.vectors", what, path, width=dim)
+    sigma = _numbers(d.get("sigma", []), "directions.sigma", "a list of finite numbers", path)
+    count = vectors.shape[0]
+    if sigma.shape != (count,):
+        raise ModelError(f"{path}: key 'directions.sigma' has {sigma.size} values for {count} vectors")
+    if np.any(sigma < 0):
+        raise ModelError(f"{path}: key 'directions.sigma' must not be negative, got {float(sigma.min()):g}")
+    lengths = np.linalg.norm(vectors.astype(np.float64), axis=1)
+    for i, n in enumerate(lengths):
+        if abs(n - 1.0) > UNIT_TOLERANCE:
+            raise ModelError(
+                f"{path}: key 'directions.vectors' row {i} has length {n:.3f}, must be a unit vector"
+            )
     return vectors, sigma

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,21 @@ def test_bad_files_are_reported(tmp_path: Path) -> None:
     (tmp_path / "nan.json").write_text(json.dumps({"format": FORMAT, "params": {"a.b": "high"}}))
     with pytest.raises(PresetError, match="not a finite number"):
         presets.load("nan")
+
+
+def test_a_preset_naming_an_unknown_scene_keeps_the_scene_and_says_so(tmp_path: Path, caplog) -> None:
+    from engine.pipeline import Pipeline
+
+    from .conftest import engine_config
+
+    pipeline = Pipeline(engine_config(tmp_path, offline=True, frames=1))
+    try:
+        pipeline.presets.save(Preset("old-show", "kaleidoscope", {"mirror.gain": 2.0}))
+        with caplog.at_level(logging.WARNING, logger="engine.pipeline"):
+            pipeline.load_preset("old-show")
+            pipeline.load_preset("old-show")  # a controller pressing it again: still one line
+        assert pipeline.scene.name == "mirror" and pipeline.params.get("mirror.gain") == 2.0
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert warnings == ["preset old-show: unknown scene 'kaleidoscope', the scene stays 'mirror'"]
+    finally:
+        pipeline.close()
