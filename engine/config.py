@@ -3,35 +3,30 @@
 Every setting lives in a section dataclass with its range or choices, so a
 typo or an out-of-range value stops the start with one line naming the key
 (exit 2) instead of surfacing as odd behaviour in the gallery weeks later.
-The settings of unattended operation (engine.ops_settings) and the range helpers `rng`/`choices`
-(engine.config_meta) are re-exported here, so every section is still imported from engine.config.
+The settings of unattended operation (engine.ops_settings), the range helpers `rng`/`choices` and
+ConfigError (engine.config_meta, which also holds the one value check) are re-exported here, so every
+section is still imported from engine.config.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import tomllib
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.config_meta import choices, rng
+from engine.config_meta import ConfigError, check_value, choices, field_types, rng
+from engine.hostport import parse_listen, parse_target
 from engine.latent import LatentSettings
 from engine.ops_settings import HttpSettings, LogSettings, ScheduleSettings, WatchdogSettings
-from engine.osc import CONTROLLER_GROUPS, SOUND_GROUPS, OscTargetSettings, parse_target
-from engine.osc_in import parse_listen
+from engine.osc import CONTROLLER_GROUPS, SOUND_GROUPS, OscTargetSettings
 from engine.osc_map import OscMapping
 from engine.osc_safety import is_loopback_host, parse_network
 from engine.perception.settings import PerceptionSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "models" / "painterly"
-
-
-class ConfigError(ValueError):
-    """One line naming the key and what is wrong with it."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +96,7 @@ class OscSettings:
     map: tuple[OscMapping, ...] = ()  # [[osc.map]]: user mappings of incoming addresses
 
     def validate(self) -> None:
-        listen = parse_listen(self.listen)
+        listen = parse_listen(self.listen, "OSC listen address")
         for entry in self.allow:
             parse_network(entry)
         if listen and not is_loopback_host(listen[0]) and not self.allow:
@@ -116,14 +111,6 @@ class OscSettings:
         simple = [OscTargetSettings(t, SOUND_GROUPS, self.rate, self.bundles) for t in self.out]
         simple += [OscTargetSettings(t, CONTROLLER_GROUPS, self.rate, self.bundles) for t in self.feedback]
         return (*simple, *self.targets)
-
-
-LATENT_RANGES = {
-    "speed": rng(0.05, 50),
-    "smoothing": rng(0.0, 10),
-    "drift_period": rng(0.5, 600),
-    "seed": rng(0, 2**31 - 1),
-}
 
 
 @dataclass(frozen=True)
@@ -141,49 +128,16 @@ class Config:
     params: dict[str, float] = field(default_factory=dict)  # scene/engine parameters by dotted name
 
 
-def _check_value(key: str, value: Any, ftype: Any, meta: dict) -> Any:
-    raw = value
-    origin = typing.get_origin(ftype)
-    if ftype is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key} = {value!r} must be true or false")
-    elif ftype is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key} = {value!r} must be an integer")
-    elif ftype is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{key} = {value!r} must be a number")
-        value = float(value)
-    elif ftype is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{key} = {value!r} must be a string")
-    elif origin is tuple:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{key} = {value!r} must be a list of strings")
-        value = tuple(value)
-    if "lo" in meta and not meta["lo"] <= value <= meta["hi"]:
-        raise ConfigError(f"{key} = {raw!r} is out of range {meta['lo']}..{meta['hi']}")
-    if "choices" in meta and value not in meta["choices"]:
-        raise ConfigError(f"{key} = {value!r} must be one of {', '.join(meta['choices'])}")
-    return value
-
-
-def _build_section(cls: type, data: dict, prefix: str, ranges: dict | None = None) -> Any:
+def _build_section(cls: type, data: dict, prefix: str) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"[{prefix}] must be a table")
-    hints = typing.get_type_hints(cls)
+    hints = field_types(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
     for key, value in data.items():
         if key not in fields:
             raise ConfigError(f"unknown key '{prefix}.{key}' (known: {', '.join(fields)})")
-        ftype = hints[key]
-        if isinstance(ftype, types.UnionType):
-            ftype = next(a for a in typing.get_args(ftype) if a is not type(None))
-        meta = dict(fields[key].metadata) or (ranges or {}).get(key, {})
-        kwargs[key] = _check_value(f"{prefix}.{key}", value, ftype, meta)
+        kwargs[key] = check_value(f"{prefix}.{key}", value, hints[key], fields[key].metadata)
     for f in fields.values():
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         if required and f.name not in kwargs:
@@ -193,8 +147,8 @@ def _build_section(cls: type, data: dict, prefix: str, ranges: dict | None = Non
     if callable(validate):
         try:
             validate()
-        except ValueError as e:
-            raise ConfigError(f"{prefix}: {e}") from None
+        except ValueError as e:  # a message that names its key already is not prefixed twice
+            raise ConfigError(str(e) if str(e).startswith(f"{prefix}.") else f"{prefix}: {e}") from None
     return obj
 
 
@@ -212,7 +166,7 @@ def build_config(data: dict) -> Config:
         run=_build_section(RunSettings, data.get("run", {}), "run"),
         generator=_build_section(GeneratorSettings, data.get("generator", {}), "generator"),
         camera=_build_section(CameraSettings, data.get("camera", {}), "camera"),
-        latent=_build_section(LatentSettings, data.get("latent", {}), "latent", LATENT_RANGES),
+        latent=_build_section(LatentSettings, data.get("latent", {}), "latent"),
         perception=_build_section(PerceptionSettings, data.get("perception", {}), "perception"),
         osc=_build_osc(data.get("osc", {})),
         http=_build_section(HttpSettings, data.get("http", {}), "http"),

@@ -28,8 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from engine.config import HttpSettings
+from engine.hostport import parse_listen
 from engine.metrics_export import metrics_page
-from engine.osc_in import parse_listen
 from engine.osc_safety import LogThrottle
 
 log = logging.getLogger(__name__)

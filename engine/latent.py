@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from engine.config_meta import rng
 
 Sampler = Callable[[int, np.random.Generator], np.ndarray]
 
 
 @dataclass(frozen=True)
 class LatentSettings:
-    speed: float = 2.5  # max motion, in σ per second
-    smoothing: float = 0.35  # seconds: time constant of the approach
-    drift_period: float = 14.0  # seconds from one idle keyframe to the next
-    seed: int = 1
+    speed: float = field(default=2.5, metadata=rng(0.05, 50, "max motion, in σ per second"))
+    smoothing: float = field(default=0.35, metadata=rng(0.0, 10, "seconds: time constant of the approach"))
+    drift_period: float = field(
+        default=14.0, metadata=rng(0.5, 600, "seconds from one idle keyframe to the next")
+    )
+    seed: int = field(default=1, metadata=rng(0, 2**31 - 1, "the idle wander's seed"))
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:

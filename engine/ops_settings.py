@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.config_meta import rng
-from engine.osc_in import parse_listen
+from engine.hostport import parse_listen
 from engine.osc_safety import is_loopback_host
 
 

@@ -12,6 +12,8 @@ target for peers that ignore bundles.
 
 Sending never blocks the loop and never raises into it: a target that is down
 just misses packets. Raw landmarks are only sent if `send_landmarks` is set.
+Targets are IPv4, bracketed IPv6 ("[::1]:57120") or names (engine.hostport),
+resolved once at start, with one socket per address family they need.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.config_meta import rng
+from engine.hostport import parse_target, resolve
 from engine.osc_map import OscMapping
 from engine.osc_wire import Sendable, encode_bundles, encode_message
 from engine.params import ParamRegistry
@@ -43,24 +47,11 @@ CONTROLLER_GROUPS = ("params", "events")
 PER_FRAME = frozenset({"viewer", "latent", "engine"})
 
 
-def parse_target(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not host:
-        raise ValueError(f"OSC target '{text}' must look like HOST:PORT, e.g. 127.0.0.1:57120")
-    try:
-        p = int(port)
-    except ValueError:
-        raise ValueError(f"OSC target '{text}': port '{port}' is not a number") from None
-    if not 0 < p < 65536:
-        raise ValueError(f"OSC target '{text}': port {p} is out of range 1..65535")
-    return host.strip("[]"), p
-
-
 @dataclass(frozen=True)
 class OscTargetSettings:
     address: str  # HOST:PORT
     groups: tuple[str, ...] = SOUND_GROUPS
-    rate: float = field(default=30.0, metadata={"lo": 1, "hi": 240, "doc": "per-frame state, per second"})
+    rate: float = field(default=30.0, metadata=rng(1, 240, "per-frame state, per second"))
     bundles: bool = True  # False: plain messages (for peers that ignore bundles)
 
     def validate(self) -> None:
@@ -82,15 +73,23 @@ class FrameState:
 
 
 class _Target:
-    def __init__(self, s: OscTargetSettings, family_of: Callable[[str, int], tuple]) -> None:
-        host, port = parse_target(s.address)
+    def __init__(self, s: OscTargetSettings) -> None:
         self.name = s.address
-        self.addr = family_of(host, port)
+        self.host, self.port = parse_target(s.address)
+        self.family: int | None = None  # None: the host did not resolve at start; nothing is sent
+        self.addr: tuple = ()
         self.groups = frozenset(s.groups)
         self.interval = 1.0 / s.rate
         self.bundles = s.bundles
         self.due = -1e18  # when the next per-frame state may go
         self.failing = False
+
+    def resolve(self) -> None:
+        """Once, at start: a name that does not resolve is said once, and the target stays silent."""
+        try:
+            self.family, self.addr = resolve(self.host, self.port)
+        except OSError as e:
+            log.error("OSC to %s: cannot resolve '%s' (%s); not sending there", self.name, self.host, e)
 
     def take_slot(self, now: float) -> bool:
         """Whether per-frame state goes to this target now, at most `rate` times a second.
@@ -104,15 +103,6 @@ class _Target:
         return True
 
 
-def _resolve(host: str, port: int) -> tuple:
-    """An IPv4 (host, port) for the socket; IPv6 and names resolve once, at start."""
-    try:
-        infos = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)
-        return infos[0][4]
-    except OSError:
-        return (host, port)  # sendto will fail and be logged once
-
-
 class OscOut:
     def __init__(
         self,
@@ -122,13 +112,17 @@ class OscOut:
         send_landmarks: bool = False,
         epoch: Callable[[], float] = time.time,
     ) -> None:
-        self.targets = [_Target(t, _resolve) for t in targets]
+        self.targets = [_Target(t) for t in targets]
         self.registry = registry
         self.mappings = [m for m in mappings if m.param and m.feedback]
         self.send_landmarks = send_landmarks
         self.epoch = epoch  # wall-clock seconds, only for bundle timetags
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.setblocking(False)
+        self._socks: dict[int, socket.socket] = {}  # one per address family the targets need
+        for t in self.targets:
+            t.resolve()
+            if t.family is not None and t.family not in self._socks:
+                self._socks[t.family] = sock = socket.socket(t.family, socket.SOCK_DGRAM)
+                sock.setblocking(False)
         self._lock = threading.Lock()
         self._events: list[bytes] = []
         self._echo: dict[str, float] = {}  # coalesced: the newest value per parameter
@@ -136,10 +130,6 @@ class OscOut:
         self.sent = 0
         if registry is not None:
             registry.subscribe(self.param_changed)
-
-    @property
-    def wants_params(self) -> bool:
-        return any("params" in t.groups for t in self.targets)
 
     # ------------------------------------------------------ inputs (any thread)
     def param_changed(self, name: str, value: float, origin: str) -> None:
@@ -218,9 +208,12 @@ class OscOut:
         return out
 
     def _send(self, t: _Target, packets: Sequence[bytes]) -> None:
+        if t.family is None:
+            return
+        sock = self._socks[t.family]
         for p in packets:
             try:
-                self._sock.sendto(p, t.addr)
+                sock.sendto(p, t.addr)
                 self.sent += 1
             except OSError as e:  # unreachable host, full buffer: drop, log once per target
                 if not t.failing:
@@ -232,4 +225,5 @@ class OscOut:
             log.info("OSC to %s works again", t.name)
 
     def close(self) -> None:
-        self._sock.close()
+        for sock in self._socks.values():
+            sock.close()

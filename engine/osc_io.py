@@ -14,9 +14,11 @@ from collections.abc import Callable, Iterable
 
 from engine.config import OscSettings
 from engine.control import CommandQueue
+from engine.hostport import parse_listen
 from engine.http_status import status_json
 from engine.osc import FrameState, OscOut
-from engine.osc_in import STATUS_MAX_BYTES, OscServer, parse_listen
+from engine.osc_dispatch import STATUS_MAX_BYTES
+from engine.osc_in import OscServer
 from engine.oscquery import OscQueryServer
 from engine.params import ParamRegistry
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 from engine.http_status import HttpThread, JsonHandler
-from engine.osc_in import ADDRESSES
+from engine.osc_dispatch import ADDRESSES
 from engine.osc_safety import AllowList
 from engine.params import ParamRegistry
 

@@ -46,6 +46,44 @@ def test_errors_name_the_key(tmp_path: Path, text: str, needle: str) -> None:
     assert needle in str(e.value) and "\n" not in str(e.value)
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "needle"),
+    [
+        ("speed", 0.01, "latent.speed = 0.01 is out of range 0.05..50"),
+        ("smoothing", -0.1, "latent.smoothing = -0.1 is out of range 0.0..10"),
+        ("drift_period", 601, "latent.drift_period = 601 is out of range 0.5..600"),
+        ("seed", 2**31, "latent.seed = 2147483648 is out of range 0..2147483647"),
+        ("seed", 1.5, "latent.seed = 1.5 must be an integer"),
+    ],
+)
+def test_latent_ranges_come_from_the_fields(key: str, value: object, needle: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        load_config(None, {"latent": {key: value}})
+    assert str(e.value) == needle
+
+
+def test_every_number_in_the_config_declares_its_range() -> None:
+    """One mechanism: a number field's range is its metadata (engine.config_meta.rng), so the file
+    and the code cannot disagree. An osc.map's input/output range may be any numbers."""
+    import dataclasses
+
+    from engine.config import Config, OscTargetSettings
+    from engine.config_meta import field_types
+    from engine.osc_map import OscMapping
+
+    sections = [field_types(Config)[f.name] for f in dataclasses.fields(Config) if f.name != "params"]
+    unbounded = {("OscMapping", n) for n in ("in_lo", "in_hi", "out_lo", "out_hi")}
+    missing = [
+        f"{cls.__name__}.{f.name}"
+        for cls in (*sections, OscTargetSettings, OscMapping)
+        for f in dataclasses.fields(cls)
+        if field_types(cls)[f.name] in (int, float)
+        and "lo" not in f.metadata
+        and (cls.__name__, f.name) not in unbounded
+    ]
+    assert not missing, f"number fields without rng(...) metadata: {missing}"
+
+
 def test_cli_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:
     path = write(tmp_path, "[latent]\nspeed = -1\n")
     r = subprocess.run(

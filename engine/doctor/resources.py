@@ -43,7 +43,7 @@ def _bind(kind: int, host: str, port: int) -> str | None:
 
 
 def check_ports(cfg: Config) -> list[Check]:
-    from engine.osc_in import parse_listen
+    from engine.hostport import parse_listen
 
     osc, http = parse_listen(cfg.osc.listen), parse_listen(cfg.http.listen)
     wanted = []

@@ -1,11 +1,16 @@
-"""Perception settings: one frozen, validated record, so a bad value fails at start-up by name."""
+"""Perception settings: one frozen, validated record, so a bad value fails at start-up by name.
+
+Ranges live in the fields' metadata, as in every other settings section (engine.config_meta), so
+the config file and a record built in code (the tracker, tests) are checked by the same rule.
+"""
 
 from __future__ import annotations
 
 import importlib.util
-import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from engine.config_meta import ConfigError, check_fields, choices, rng
 
 # Pose landmark model file per MediaPipe model_complexity. Only the files inside the
 # wheel work offline; the others would be downloaded on first use, which an
@@ -44,67 +49,38 @@ class PerceptionSettings:
     of tracking between video frames.
     """
 
-    pose_model_complexity: int = 1
+    pose_model_complexity: int = field(
+        default=1, metadata=rng(0, 2, "MediaPipe pose model: lite, full, heavy")
+    )
     face_mesh: bool = True
     refine_face: bool = True  # attention mesh: better lips and eyes for ~1 ms more
     face_from_pose: bool = True  # read the face in a crop around the pose's head: works ~2× farther
     segmentation: bool = True
-    segmentation_model: str = "pose"  # "pose": the tracked person only, free with pose; "selfie": anyone
-    pose_every: int = 1
-    face_every: int = 1
-    min_cutoff: float = 1.0
-    beta: float = 1.0
-    d_cutoff: float = 1.0
-    presence_on_frames: int = 3
-    presence_off_frames: int = 15
-    max_faces: int = 3
-    min_detection_confidence: float = 0.5
-    min_tracking_confidence: float = 0.5
+    # "pose": the tracked person only, free with pose; "selfie": anyone
+    segmentation_model: str = field(default="pose", metadata=choices(*SEGMENTATION_MODELS))
+    pose_every: int = field(default=1, metadata=rng(1, 30))
+    face_every: int = field(default=1, metadata=rng(1, 30))
+    # One Euro cutoffs must be above 0 Hz (the filter divides by them)
+    min_cutoff: float = field(default=1.0, metadata=rng(0.001, 100, "Hz"))
+    beta: float = field(default=1.0, metadata=rng(0.0, 100))
+    d_cutoff: float = field(default=1.0, metadata=rng(0.001, 100, "Hz"))
+    presence_on_frames: int = field(default=3, metadata=rng(1, 1000))
+    presence_off_frames: int = field(default=15, metadata=rng(1, 1000))
+    max_faces: int = field(default=3, metadata=rng(1, 10))
+    min_detection_confidence: float = field(default=0.5, metadata=rng(0.0, 1.0))
+    min_tracking_confidence: float = field(default=0.5, metadata=rng(0.0, 1.0))
     static_images: bool = False
-    mask_width: int = 256
+    mask_width: int = field(default=256, metadata=rng(16, 256))
 
     def validate(self) -> PerceptionSettings:
-        """Raise ValueError naming the first bad field and its allowed range; returns self."""
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.type == "bool" and not isinstance(value, bool):
-                _fail(f.name, value, "True or False")
-        _int(self, "pose_every", 1, 30)
-        _int(self, "face_every", 1, 30)
-        _int(self, "presence_on_frames", 1, 1000)
-        _int(self, "presence_off_frames", 1, 1000)
-        _int(self, "max_faces", 1, 10)
-        _int(self, "mask_width", 16, 256)
-        _float(self, "min_cutoff", 0.0, 100.0, open_lo=True)
-        _float(self, "beta", 0.0, 100.0)
-        _float(self, "d_cutoff", 0.0, 100.0, open_lo=True)
-        _float(self, "min_detection_confidence", 0.0, 1.0)
-        _float(self, "min_tracking_confidence", 0.0, 1.0)
-        if self.segmentation_model not in SEGMENTATION_MODELS:
-            _fail("segmentation_model", self.segmentation_model, " or ".join(map(repr, SEGMENTATION_MODELS)))
+        """Raise ConfigError (a ValueError) naming the first bad field and its allowed values; returns
+        self. Beyond the fields' own ranges: the pose model must be one the installed wheel ships."""
+        check_fields(self, "perception")
         bundled = bundled_pose_complexities()
-        if self.pose_model_complexity not in bundled or isinstance(self.pose_model_complexity, bool):
+        if self.pose_model_complexity not in bundled:
             allowed = ", ".join(map(str, bundled)) or "none (mediapipe is not installed)"
-            _fail(
-                "pose_model_complexity",
-                self.pose_model_complexity,
-                f"{allowed} (the pose models bundled in the installed mediapipe; others need a download)",
+            raise ConfigError(
+                f"perception.pose_model_complexity = {self.pose_model_complexity!r} must be one of {allowed} "
+                "(the pose models bundled in the installed mediapipe; others need a download)"
             )
         return self
-
-
-def _fail(name: str, value: object, allowed: str) -> None:
-    raise ValueError(f"PerceptionSettings.{name} = {value!r} is not allowed: allowed {allowed}")
-
-
-def _int(s: PerceptionSettings, name: str, lo: int, hi: int) -> None:
-    value = getattr(s, name)
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        _fail(name, value, f"an integer in {lo}..{hi}")
-
-
-def _float(s: PerceptionSettings, name: str, lo: float, hi: float, open_lo: bool = False) -> None:
-    value = getattr(s, name)
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value > hi or value < lo or (open_lo and value == lo):
-        _fail(name, value, f"a number in {'(' if open_lo else '['}{lo:g}, {hi:g}]")

@@ -13,13 +13,14 @@ Msg = tuple[str, list]
 
 
 class Receiver:
-    """A UDP socket on 127.0.0.1:<free port> that collects what arrives, parsed by python-osc."""
+    """A UDP socket on 127.0.0.1:<free port> (or `host`, e.g. ::1) that collects what arrives,
+    parsed by python-osc."""
 
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
         self.port = self.sock.getsockname()[1]
-        self.address = f"127.0.0.1:{self.port}"
+        self.address = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
         self.messages: list[Msg] = []
         self.packets: list[bytes] = []
 
@@ -41,6 +42,21 @@ class Receiver:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def ipv6_loopback() -> bool:
+    """Whether ::1 can be bound here (a container or kernel without IPv6 has no IPv6 loopback)."""
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+needs_ipv6 = pytest.mark.skipif(not ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
 
 
 @pytest.fixture

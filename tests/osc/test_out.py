@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
@@ -12,7 +13,7 @@ from engine.osc_map import OscMapping
 from engine.osc_wire import decode
 from engine.params import ParamRegistry, ParamSpec
 
-from .conftest import Receiver
+from .conftest import Receiver, needs_ipv6
 
 
 def state(presence: float = 1.0, skeleton: np.ndarray | None = None) -> FrameState:
@@ -91,11 +92,54 @@ def test_landmarks_only_with_the_flag(receiver: Receiver) -> None:
     assert [p for a, p in receiver.messages if a == "/viewer/skeleton"][0] == [0.0] * 99
 
 
-def test_unreachable_target_never_raises() -> None:
-    out = OscOut([OscTargetSettings("127.0.0.1:9", ("viewer",), rate=240)])
-    for i in range(20):
-        out.publish(state(), now=float(i))
+def said(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What OscOut said about a target's health: its 'failing' and 'works again' lines."""
+    return [
+        r.getMessage() for r in caplog.records if " failing (" in r.getMessage() or "again" in r.getMessage()
+    ]
+
+
+def test_failing_target_logged_once_and_spares_the_others(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """sendto really fails here: 127.255.255.255 is loopback's broadcast address (on every Linux with
+    lo up) and the socket has no SO_BROADCAST, so the kernel refuses every datagram to it."""
+    out = OscOut(
+        [
+            OscTargetSettings("127.255.255.255:9000", ("viewer",), rate=240),  # first: must not stop the next
+            OscTargetSettings(receiver.address, ("viewer",), rate=240),
+        ]
+    )
+    with caplog.at_level(logging.INFO, logger="engine.osc"):
+        for i in range(20):
+            out.publish(state(), now=float(i))  # never raises
     out.close()
+    lines = said(caplog)
+    assert len(lines) == 1 and lines[0].startswith("OSC to 127.255.255.255:9000 failing (")
+    assert len(receiver.collect(lambda m: len(m) >= 40, 3)) == 40 and len(receiver.packets) == 20
+    assert out.sent == 20  # only the datagrams that went out: the healthy target's
+
+
+def test_target_that_fails_then_works_says_so_once(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 70 KB event cannot fit one UDP datagram: sendto fails (EMSGSIZE) on a live target, then the
+    next frames go through. Said once each way, never raised, and `sent` counts only what went."""
+    out = OscOut([OscTargetSettings(receiver.address, ("events", "viewer"), rate=240)])
+    with caplog.at_level(logging.INFO, logger="engine.osc"):
+        out.publish(state(), now=0.0)
+        out.event("/scene/changed", "x" * 70_000)
+        out.publish(state(), now=1.0)  # fails: that frame is missed
+        assert out.sent == 1
+        for i in range(2, 7):
+            out.publish(state(), now=float(i))
+    out.close()
+    lines = said(caplog)
+    assert len(lines) == 2 and lines[0].startswith(f"OSC to {receiver.address} failing (")
+    assert lines[1] == f"OSC to {receiver.address} works again"
+    got = receiver.collect(lambda m: len(m) >= 13, 3)
+    assert got[0] == ("/viewer/enter", []) and len(got) == 13 and "/scene/changed" not in receiver.addresses()
+    assert out.sent == len(receiver.packets) == 6
 
 
 @pytest.mark.parametrize("bad", ["localhost", "host:abc", "host:70000", ":9000"])
@@ -108,10 +152,29 @@ def test_rate_holds_when_frames_jitter_around_their_period() -> None:
     """30 fps presented with ±3 ms jitter at rate 30 sends ~30/s (a naive 'since last' check: ~18)."""
     from engine.osc import _Target
 
-    target = _Target(OscTargetSettings("127.0.0.1:9", ("viewer",), rate=30), lambda h, p: (h, p))
+    target = _Target(OscTargetSettings("127.0.0.1:9", ("viewer",), rate=30))
     rng = np.random.default_rng(1)
     frames = [i / 30 + rng.uniform(-0.003, 0.003) for i in range(300)]  # ten seconds
     assert 285 <= sum(target.take_slot(t) for t in frames) <= 300
-    fast = _Target(OscTargetSettings("127.0.0.1:9", ("viewer",), rate=30), lambda h, p: (h, p))
+    fast = _Target(OscTargetSettings("127.0.0.1:9", ("viewer",), rate=30))
     frames = [i / 60 + rng.uniform(-0.003, 0.003) for i in range(600)]  # 60 fps for ten seconds
     assert 295 <= sum(fast.take_slot(t) for t in frames) <= 302  # never above the rate
+
+
+@needs_ipv6
+def test_ipv6_and_ipv4_targets_both_receive() -> None:
+    """[::1]:PORT gets the same bundles as an IPv4 target of the same OscOut (one socket per family)."""
+    six, four = Receiver("::1"), Receiver()
+    try:
+        out = OscOut(
+            [OscTargetSettings(six.address, ("viewer",)), OscTargetSettings(four.address, ("viewer",))]
+        )
+        out.publish(state(), now=0.0)
+        out.close()
+        for r in (six, four):
+            got = dict(r.collect(lambda m: len(m) >= 2, 3))
+            assert got == {"/viewer/presence": [1.0], "/viewer/smile": [0.75]}, r.address
+        assert out.sent == 2
+    finally:
+        six.close()
+        four.close()

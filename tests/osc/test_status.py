@@ -11,7 +11,8 @@ from pythonosc.osc_message import OscMessage
 
 from engine.config import OscSettings
 from engine.control import CommandQueue
-from engine.osc_in import STATUS_MAX_BYTES, OscServer
+from engine.osc_dispatch import STATUS_MAX_BYTES
+from engine.osc_in import OscServer
 from engine.osc_io import OscIO
 from engine.osc_wire import encode_message
 from engine.params import ParamRegistry, ParamSpec
