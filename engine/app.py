@@ -24,6 +24,7 @@ from engine.http_status import StatusServer, start_status_server
 from engine.messages import RenderInput
 from engine.metrics import Metrics
 from engine.notify import SystemdNotifier
+from engine.osc_safety import LogThrottle
 from engine.output import Output, OutputLost
 from engine.paths import check_writable_file
 from engine.pipeline import Pipeline, Step
@@ -39,19 +40,26 @@ EXIT_OK, EXIT_NOTHING_SHOWN, EXIT_WATCHDOG, EXIT_OUTPUT_LOST = 0, 1, 3, 4
 
 
 class ErrorLog:
-    """Log a stage's repeated failure once per minute, not once per frame; count every one."""
+    """A stage's failures: every one counted (the status page shows the count), and said through
+    the one LogThrottle, so a failure repeated every frame is logged once a minute, not 30 times a
+    second; the first comes with its traceback."""
 
-    def __init__(self, stage: str) -> None:
-        self.stage, self.last, self.count = stage, -1e9, 0
+    def __init__(self, stage: str, throttle: LogThrottle | None = None) -> None:
+        self.stage, self.count = stage, 0
+        self._throttle = throttle or LogThrottle(log, interval=60.0)
 
     def __call__(self, exc: BaseException) -> None:
         self.count += 1
-        now = time.monotonic()
-        if now - self.last > 60:
-            self.last = now
-            log.error(
-                "%s failed (%d times so far): %r", self.stage, self.count, exc, exc_info=self.count == 1
-            )
+        first = exc if self.count == 1 else False
+        self._throttle(
+            self.stage,
+            "%s failed (%d times so far): %r",
+            self.stage,
+            self.count,
+            exc,
+            level=logging.ERROR,
+            exc_info=first,
+        )
 
 
 class App:

@@ -4,6 +4,9 @@ A slow stage must make frames skip, never lag: a queue would grow and add
 latency, a single slot holding only the newest value keeps it bounded. Readers
 that want to block (the generator waiting for a new latent) wait for a newer
 sequence number than the one they last saw.
+
+Sources hold their newest frame here too and empty it when the picture is gone (a camera
+unplugged, a file ended), so that downstream sees an empty room rather than a frozen visitor.
 """
 
 from __future__ import annotations
@@ -21,15 +24,28 @@ class Mailbox(Generic[T]):
         self._seq = 0
 
     def put(self, value: T) -> int:
+        return self._set(value)
+
+    def get(self) -> tuple[int, T | None]:
+        with self._cond:
+            return self._seq, self._value
+
+    def latest(self) -> T | None:
+        """The value alone, for a reader that polls and does not track sequence numbers."""
+        with self._cond:
+            return self._value
+
+    def clear(self) -> int:
+        """Empty the slot. This is news like a put (a new sequence number, waiters woken): a reader
+        holding the old value must learn that it is gone, not keep showing it."""
+        return self._set(None)
+
+    def _set(self, value: T | None) -> int:
         with self._cond:
             self._value = value
             self._seq += 1
             self._cond.notify_all()
             return self._seq
-
-    def get(self) -> tuple[int, T | None]:
-        with self._cond:
-            return self._seq, self._value
 
     def wait_newer(self, seq: int, timeout: float) -> tuple[int, T | None]:
         """Block until a value newer than `seq` arrives or `timeout` passes; never longer."""

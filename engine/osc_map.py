@@ -10,26 +10,17 @@ Rather than asking users to rename their controls, the config maps them:
     in_hi = 1.0
     curve = "ease_in"          # out range defaults to the parameter's range
 
-A mapping is a range, a curve from a fixed table and a range: it is never
-evaluated as code. Curves are monotonic, so the mapping can be inverted and a
-parameter changed from elsewhere moves the user's fader too (feedback).
+A mapping is a range, a curve from a fixed table (engine/curves.py, shared with
+the scenes) and a range: it is never evaluated as code. Curves are monotonic, so
+the mapping can be inverted and a parameter changed from elsewhere moves the
+user's fader too (feedback).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-CURVES: dict[str, Callable[[float], float]] = {
-    "linear": lambda u: u,
-    "ease_in": lambda u: u * u,
-    "ease_out": lambda u: 1.0 - (1.0 - u) ** 2,
-    "smooth": lambda u: u * u * (3.0 - 2.0 * u),
-    "exp": lambda u: (2.0 ** (10.0 * u) - 1.0) / 1023.0,  # frequency- or speed-like: fine control low
-    "log": lambda u: math.log2(1.0 + 1023.0 * u) / 10.0,
-    "step": lambda u: 1.0 if u >= 0.5 else 0.0,  # a button: pressed or not
-}
+from engine.curves import CURVES
 
 
 @dataclass(frozen=True)

@@ -97,8 +97,12 @@ class LogThrottle:
 
     At most `max_keys` keys are remembered (beyond that they share one key), and
     across all keys at most `budget` lines per `interval`: the log is bounded
-    however many distinct bad addresses a sender invents.
+    however many distinct bad addresses a sender invents. Not OSC's alone: sources,
+    the status server, the pipeline and the stages' error counts (engine/app.py
+    ErrorLog) all say their repeated problems through one.
     """
+
+    OVERFLOW = "<many different problems>"  # the key shared once max_keys are remembered
 
     def __init__(
         self,
@@ -115,14 +119,21 @@ class LogThrottle:
         self.now = now
         self._keys: OrderedDict[str, list[float]] = OrderedDict()  # key → [last logged, suppressed]
         self._window = (-1e18, 0)  # (start, lines in it)
-        self.lines = 0
         self.suppressed = 0
 
-    def __call__(self, key: str, msg: str, *args: object, level: int = logging.WARNING) -> bool:
+    def __call__(
+        self,
+        key: str,
+        msg: str,
+        *args: object,
+        level: int = logging.WARNING,
+        exc_info: BaseException | bool = False,
+    ) -> bool:
+        """Log `msg % args` unless `key` was said less than `interval` ago; True when it was logged.
+        `exc_info` adds a traceback: an exception's, or True for the one being handled."""
         t = self.now()
         if key not in self._keys and len(self._keys) >= self.max_keys:
-            key = "<many different problems>"
-            msg, args = "OSC in: many different problems from senders (latest: " + msg + ")", args
+            key, msg = self.OVERFLOW, "many different problems; the latest: " + msg
         entry = self._keys.get(key)
         if entry is not None and t - entry[0] < self.interval:
             entry[1] += 1
@@ -144,6 +155,5 @@ class LogThrottle:
             self._keys.popitem(last=False)
         if suppressed:
             msg += f" ({suppressed} more like it since last said)"
-        self.lines += 1
-        self.log.log(level, msg, *args)
+        self.log.log(level, msg, *args, exc_info=exc_info, stacklevel=2)  # the caller's line, not ours
         return True

@@ -10,51 +10,51 @@ the eye goes to the interaction. When nobody is there, the painting drifts.
 With a sound system sending sync over OSC, the picture pulses on the beat and
 moves faster when the music is louder (`mirror.sync` scales both; 0 = off).
 
-The mapping from features to directions is declared data (MAPPING), not code.
+The mapping from features to directions is declared data (MAPPING), not code; its curves are
+the ones OSC mappings use (engine/curves.py), applied symmetrically around each feature's centre.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.curves import CURVES, signed
 from engine.messages import Target
 from engine.params import ParamSpec
 from engine.scene import Scene, SceneInputs, register
 
 
 @dataclass(frozen=True)
-class Mapping:
+class FeatureMapping:
     feature: str
     direction: int  # PCA direction index
     gain: float  # σ at full feature value
-    curve: str = "linear"  # linear | smooth | ease_in | ease_out
+    curve: str = "linear"  # a name in engine.curves.CURVES, applied symmetrically around `center`
     center: float = 0.0  # feature value that means "no push"
 
+    def __post_init__(self) -> None:
+        if self.curve not in CURVES:
+            raise ValueError(
+                f"mirror mapping {self.feature}: unknown curve '{self.curve}'; one of {', '.join(CURVES)}"
+            )
 
-CURVES = {
-    "linear": lambda u: u,
-    "smooth": lambda u: (1 if u >= 0 else -1) * (3 * u * u - 2 * abs(u) ** 3),
-    "ease_in": lambda u: u * abs(u),
-    "ease_out": lambda u: (1 if u >= 0 else -1) * (1 - (1 - abs(u)) ** 2),
-}
 
-MAPPING: tuple[Mapping, ...] = (
-    Mapping("head_yaw", 0, 2.2, "linear"),
-    Mapping("head_pitch", 3, 1.6, "linear"),
-    Mapping("head_roll", 5, 1.6, "linear"),
-    Mapping("smile", 1, 2.4, "smooth", center=0.2),
-    Mapping("mouth_open", 2, 2.4, "ease_out", center=0.05),
-    Mapping("left_hand_height", 4, 2.0, "smooth", center=0.2),
-    Mapping("right_hand_height", 6, -2.0, "smooth", center=0.2),
-    Mapping("arm_span", 7, 1.8, "ease_in", center=0.3),
-    Mapping("lean", 8, 1.4, "linear"),
-    Mapping("x", 9, 1.2, "linear"),
+MAPPING: tuple[FeatureMapping, ...] = (
+    FeatureMapping("head_yaw", 0, 2.2, "linear"),
+    FeatureMapping("head_pitch", 3, 1.6, "linear"),
+    FeatureMapping("head_roll", 5, 1.6, "linear"),
+    FeatureMapping("smile", 1, 2.4, "smooth", center=0.2),
+    FeatureMapping("mouth_open", 2, 2.4, "ease_out", center=0.05),
+    FeatureMapping("left_hand_height", 4, 2.0, "smooth", center=0.2),
+    FeatureMapping("right_hand_height", 6, -2.0, "smooth", center=0.2),
+    FeatureMapping("arm_span", 7, 1.8, "ease_in", center=0.3),
+    FeatureMapping("lean", 8, 1.4, "linear"),
+    FeatureMapping("x", 9, 1.2, "linear"),
 )
 
 
-def push(m: Mapping, value: float) -> float:
-    u = max(-1.0, min(1.0, value - m.center))
-    return m.gain * CURVES[m.curve](u)
+def push(m: FeatureMapping, value: float) -> float:
+    return m.gain * signed(m.curve, value - m.center)
 
 
 @register

@@ -20,3 +20,14 @@ def test_wait_newer_wakes_on_put_and_times_out() -> None:
     assert time.perf_counter() - t0 < 1.0
     threading.Timer(0.05, lambda: box.put("x")).start()
     assert box.wait_newer(0, 5.0) == (1, "x")
+
+
+def test_clear_empties_the_slot_and_wakes_waiters() -> None:
+    # Sources empty their slot when the picture is gone: a reader waiting on the old value must
+    # wake up to "nothing", not keep the visitor frozen on screen.
+    box: Mailbox[str] = Mailbox()
+    seq = box.put("visitor")
+    assert box.latest() == "visitor"
+    threading.Timer(0.05, box.clear).start()
+    assert box.wait_newer(seq, 5.0) == (seq + 1, None)
+    assert box.latest() is None and box.get() == (seq + 1, None)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from engine.messages import Viewer
 from engine.params import ParamRegistry
 from engine.perception.features import FEATURES, neutral_features
 from engine.scene import SceneInputs, scene_class, scene_names
-from scenes.mirror import MAPPING
+from scenes.mirror import MAPPING, FeatureMapping, push
 
 
 def inputs(**features: float) -> SceneInputs:
@@ -56,3 +58,17 @@ def test_uniforms_are_render_names() -> None:
         assert name in UNIFORMS, name
         _, lo, hi, _ = UNIFORMS[name]
         assert lo <= value <= hi, (name, value)
+
+
+def test_pushes_are_symmetric_around_each_centre() -> None:
+    # A smile below its centre pushes the other way by as much as one above it: the shared curves
+    # are applied to |offset| with the offset's sign (an unsigned ease_in would push both ways alike).
+    for m in MAPPING:
+        for d in (0.1, 0.4, 0.7):
+            assert push(m, m.center - d) == pytest.approx(-push(m, m.center + d)), (m.feature, d)
+            assert push(m, m.center + d) * m.gain > 0, (m.feature, d)
+
+
+def test_unknown_curve_is_named() -> None:
+    with pytest.raises(ValueError, match="smile: unknown curve 'wobbly'"):
+        FeatureMapping("smile", 1, 2.0, "wobbly")

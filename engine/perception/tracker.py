@@ -19,6 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from engine.images import as_rgb
 from engine.messages import Frame, Viewer
 from engine.perception.features import (
     EXPRESSION,
@@ -50,31 +51,6 @@ MIN_SIDE = 32  # frames smaller than this hold no detectable person; skip the mo
 MOTION_WINDOW = 0.2  # s
 MAX_MOTION_GAP = 0.5  # s between two poses beyond which their difference is not a velocity
 CLOCK_JUMP_BACK = 0.5  # s; capture time falling back this far means a new clock, not jitter
-
-
-def as_rgb(image: np.ndarray) -> np.ndarray | None:
-    """Coerce whatever a source delivered into contiguous RGB uint8 H×W×3, or None if hopeless.
-
-    Sources are meant to send RGB uint8, but a grayscale camera, an RGBA video or
-    a float image should still be perceived, and an array that is no image at
-    all should read as "nobody there": never a crashed stage.
-    """
-    img = np.asarray(image)
-    if img.ndim == 3 and img.shape[2] == 1:
-        img = img[:, :, 0]
-    if img.ndim == 2:
-        img = np.stack([img] * 3, axis=-1)
-    if img.ndim != 3 or img.shape[2] not in (3, 4):
-        return None
-    img = img[:, :, :3]
-    if img.dtype != np.uint8:
-        if img.dtype.kind == "b":
-            img = img.astype(np.uint8) * 255
-        elif img.dtype.kind == "f":
-            img = np.nan_to_num(img.astype(np.float32))
-            img = img * 255.0 if img.size and img.max() <= 1.0 else img
-        img = np.clip(img, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(img)
 
 
 def _faces(result: Any) -> list[np.ndarray]:

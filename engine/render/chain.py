@@ -23,6 +23,7 @@ import itertools
 import moderngl
 import numpy as np
 
+from engine.images import as_rgb
 from engine.messages import RenderInput
 from engine.render.glutil import load_program, set_uniforms
 from engine.render.grade import field_coefficients, grade_uniforms
@@ -167,15 +168,12 @@ class Renderer:
 
 
 def _as_rgb(image: np.ndarray) -> np.ndarray:
-    """Accept what generators commonly hand over (gray, RGBA, float 0..1) without a crash mid-show."""
-    arr = np.asarray(image)
-    if arr.ndim == 2:
-        arr = np.repeat(arr[:, :, None], 3, axis=2)
-    if arr.shape[2] == 4:
-        arr = arr[:, :, :3]
-    if arr.dtype != np.uint8:
-        arr = (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    return arr
+    """Gray, RGBA or float images from a generator still show (engine.images); one that is no
+    image at all is the render stage's error, named, rather than an IndexError deep in GL code."""
+    rgb = as_rgb(image)
+    if rgb is None:
+        raise ValueError(f"render: the generated image has shape {np.shape(image)}, not H×W×(1, 3 or 4)")
+    return rgb
 
 
 def _as_mask(mask: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.clock import Clock, FixedStepClock
-from engine.sources.base import LatestSlot, PacedSource, Source, SourceError
+from engine.sources.base import PacedSource, Source, SourceError
 from engine.sources.camera import CameraSource
 from engine.sources.capture import Capture, CaptureFactory, opencv_capture
 from engine.sources.capture_process import ProcessCapture, process_capture
@@ -23,7 +23,6 @@ __all__ = [
     "CameraSource",
     "DemoSource",
     "ImageSource",
-    "LatestSlot",
     "PacedSource",
     "ProcessCapture",
     "Source",

@@ -1,4 +1,4 @@
-"""What every source shares: the Source contract, the one-slot mailbox and the paced player.
+"""What every source shares: the Source contract and the paced player.
 
 A source is used two ways. Realtime: `start()` and then `latest()` from any thread, which must
 never block, because perception polls it between frames and a camera that hangs must not hang the
@@ -13,44 +13,21 @@ import math
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
 
 import numpy as np
 
 from engine.clock import Clock, RealtimeClock
+from engine.mailbox import Mailbox
 from engine.messages import Frame
 from engine.osc_safety import LogThrottle
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 Producer = Callable[[int], "np.ndarray | None"]  # frame index -> RGB image, None at the end
 
 
 class SourceError(ValueError):
     """A source cannot be opened or understood; the message names the file or spec."""
-
-
-class LatestSlot(Generic[T]):
-    """A one-slot "latest wins" mailbox: a put replaces what was there, so a slow reader skips
-    frames instead of falling behind through a queue."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._value: T | None = None
-
-    def put(self, value: T) -> None:
-        with self._lock:
-            self._value = value
-
-    def get(self) -> T | None:
-        with self._lock:
-            return self._value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._value = None
 
 
 class Source(ABC):
@@ -120,7 +97,7 @@ class PacedSource(Source):
         self.name = name
         self.fps = float(fps)
         self._clock = clock
-        self._slot: LatestSlot[Frame] = LatestSlot()
+        self._slot: Mailbox[Frame] = Mailbox()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._error = ""  # the status' text after _describe() while failing; "" when playing
@@ -146,7 +123,7 @@ class PacedSource(Source):
         self._thread.start()
 
     def latest(self) -> Frame | None:
-        return self._slot.get()
+        return self._slot.latest()
 
     @property
     def live(self) -> bool:

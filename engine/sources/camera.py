@@ -2,63 +2,35 @@
 
 After a USB camera is unplugged, OpenCV's `read()` can block for ever or keep returning the last
 frame, and a blocked C call cannot be interrupted from Python. So the watchdog never waits on it:
-each open attempt gets its own reader thread and its own capture object, and a reader that goes
-quiet is abandoned while a fresh one opens the camera again, with exponential backoff. By default
-the device lives in a child process (`ProcessCapture`): abandoning a session kills that process,
-which ends the blocked read, so nothing is left behind. An in-process capture (`opencv_capture`,
-or a test's fake) cannot be killed: its reader is left to release the capture if `read()` ever
-returns (releasing it from another thread while `read()` runs can crash the driver), and is
-counted in `stuck_readers`. Time is read from the injected clock; waits use `Event.wait` so that
-`close()` interrupts them at once.
+each open attempt gets its own reader thread and its own capture object (a `Session`,
+engine/sources/camera_session.py), and a reader that goes quiet is abandoned while a fresh one
+opens the camera again, with exponential backoff. By default the device lives in a child process
+(`ProcessCapture`): abandoning a session kills that process, which ends the blocked read, so
+nothing is left behind. An in-process capture (`opencv_capture`, or a test's fake) cannot be
+killed: its reader is left to release the capture if `read()` ever returns (releasing it from
+another thread while `read()` runs can crash the driver), and is counted in `stuck_readers`.
+Time is read from the injected clock; waits use `Event.wait` so that `close()` interrupts them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import threading
 from collections.abc import Callable, Iterator
 
-import cv2
 import numpy as np
 
 from engine.clock import Clock
+from engine.mailbox import Mailbox
 from engine.messages import Frame
 from engine.osc_safety import LogThrottle
-from engine.sources.base import LatestSlot, Source, read_only, wait_for_retry
-from engine.sources.capture import Capture, CaptureFactory, to_rgb, video_node
+from engine.sources.base import Source, read_only, wait_for_retry
+from engine.sources.camera_session import Session
+from engine.sources.capture import CaptureFactory, video_node
 from engine.sources.capture_process import process_capture
 
 log = logging.getLogger(__name__)
-
-
-class _Session:
-    """One open attempt: its reader thread and what the watchdog needs to judge it.
-
-    The reader writes the fields and the watchdog reads them; single attribute stores are atomic in
-    CPython and a value one poll old only delays a decision by one poll.
-    """
-
-    def __init__(self, number: int, started: float) -> None:
-        self.number = number
-        self.started = started
-        self.abandoned = threading.Event()
-        self.failure: str | None = None  # why the reader stopped by itself
-        self.first_fresh: float | None = None
-        self.last_read: float | None = None  # any image, repeated or not
-        self.last_fresh: float | None = None  # an image that differs from the one before
-        self.thread: threading.Thread | None = None
-        self.capture: Capture | None = None
-
-    def kill(self) -> bool:
-        """End a capture that can be killed (a child process), so its reader returns; False when
-        the capture cannot be (in-process), and the reader may stay blocked."""
-        kill = getattr(self.capture, "kill", None)
-        if kill is None:
-            return False
-        kill()
-        return True
 
 
 class CameraSource(Source):
@@ -113,12 +85,12 @@ class CameraSource(Source):
         self._factory = capture_factory or process_capture
         self._device_token = device_token or video_node(index)
         self._log = LogThrottle(log, interval=60.0, now=clock.now)
-        self._slot: LatestSlot[Frame] = LatestSlot()
+        self._slot: Mailbox[Frame] = Mailbox()
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._supervisor: threading.Thread | None = None
-        self._session: _Session | None = None
-        self._stuck: list[_Session] = []
+        self._session: Session | None = None
+        self._stuck: list[Session] = []
         self._state = "new"  # new | opening | waiting | stuck | closed
         self._problem = ""
         self._retry_at = 0.0
@@ -134,7 +106,7 @@ class CameraSource(Source):
         self._supervisor.start()
 
     def latest(self) -> Frame | None:
-        return self._slot.get()
+        return self._slot.latest()
 
     @property
     def live(self) -> bool:
@@ -227,18 +199,22 @@ class CameraSource(Source):
                 self._retry_at = self._clock.now() + delay
             wait_for_retry(self._closing, self._clock, delay, self._device_token, before)
 
-    def _open_session(self) -> _Session:
+    def _open_session(self) -> Session:
         with self._lock:
             self._attempts += 1
-            s = _Session(self._attempts, self._clock.now())
+            s = Session(f"{self.name} reader {self._attempts}", self._clock.now())
             self._session, self._state = s, "opening"
+        mode = (self.width, self.height, self.fps)
         s.thread = threading.Thread(
-            target=self._read_loop, args=(s,), name=f"{self.name} reader {s.number}", daemon=True
+            target=s.read,
+            args=(lambda: self._factory(self.index), mode, self._clock, self._publish),
+            name=s.label,
+            daemon=True,
         )
         s.thread.start()
         return s
 
-    def _watch(self, s: _Session, down_since: float | None) -> str | None:
+    def _watch(self, s: Session, down_since: float | None) -> str | None:
         """Wait until the session fails, and say how; None when the source is closing."""
         while not self._closing.wait(self.poll_s):
             if s.failure is not None:
@@ -257,7 +233,7 @@ class CameraSource(Source):
                 return f"frozen (same image for {self.repeat_after_s:g} s)"
         return None
 
-    def _abandon(self, s: _Session) -> None:
+    def _abandon(self, s: Session) -> None:
         s.abandoned.set()
         with self._lock:
             if self._session is s:
@@ -269,58 +245,7 @@ class CameraSource(Source):
         if s.thread is not None and s.thread.is_alive():
             self._stuck.append(s)  # pruned once its read() returns
 
-    # -- one reader per session --------------------------------------------------------------------
-
-    def _read_loop(self, s: _Session) -> None:
-        cap: Capture | None = None
-        try:
-            cap = self._factory(self.index)
-            s.capture = cap  # before the check below, so that _abandon either sees it or is seen
-            if s.abandoned.is_set():
-                return
-            if cap is None or not cap.isOpened():
-                s.failure = "not found"
-                return
-            self._configure(cap)
-            previous: np.ndarray | None = None
-            while not s.abandoned.is_set():
-                ok, image = cap.read()
-                now = self._clock.now()
-                if s.abandoned.is_set():
-                    return
-                if not ok or image is None or image.size == 0:
-                    s.failure = "lost (read failed)"
-                    return
-                s.last_read = now
-                rgb = to_rgb(image)
-                if previous is not None and np.array_equal(previous, rgb):
-                    continue  # a frozen driver; the watchdog sees last_fresh age
-                previous = rgb
-                if s.first_fresh is None:
-                    s.first_fresh = now
-                s.last_fresh = now
-                self._publish(s, rgb, now)
-        except Exception as exc:  # noqa: BLE001 - any driver error means: reopen
-            log.debug("%s reader %d: %r", self.name, s.number, exc)
-            s.failure = f"error ({exc})"
-        finally:
-            if cap is not None:
-                with contextlib.suppress(Exception):
-                    cap.release()
-
-    def _configure(self, cap: Capture) -> None:
-        # Requests only: a camera picks the nearest mode it has. A one-frame driver buffer keeps
-        # the newest image newest (V4L2 otherwise queues four, about 130 ms of lag).
-        for prop, value in (
-            (cv2.CAP_PROP_FRAME_WIDTH, self.width),
-            (cv2.CAP_PROP_FRAME_HEIGHT, self.height),
-            (cv2.CAP_PROP_FPS, self.fps),
-            (cv2.CAP_PROP_BUFFERSIZE, 1),
-        ):
-            with contextlib.suppress(Exception):
-                cap.set(prop, float(value))
-
-    def _publish(self, s: _Session, rgb: np.ndarray, now: float) -> None:
+    def _publish(self, s: Session, rgb: np.ndarray, now: float) -> None:
         with self._lock:
             if self._session is not s or s.abandoned.is_set():
                 return  # a reader that woke up after being abandoned must not publish

@@ -46,12 +46,3 @@ def video_node(index: int) -> Callable[[], object]:
         return st.st_ino, st.st_rdev, st.st_ctime_ns
 
     return token
-
-
-def to_rgb(image: np.ndarray) -> np.ndarray:
-    """OpenCV gives BGR; some cameras (infrared, depth) give one channel, some BGRA."""
-    if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-    if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)

@@ -57,3 +57,14 @@ def test_log_throttle_says_once_then_counts(caplog: pytest.LogCaptureFixture) ->
         assert len(caplog.records) <= 2 + 5
         assert len(throttle._keys) <= 8
         assert throttle.suppressed > 10_000 - 10
+
+
+def test_log_throttle_overflow_speaks_the_callers_words(caplog: pytest.LogCaptureFixture) -> None:
+    # The throttle serves cameras and stages as well as OSC: past max_keys its shared line must
+    # name the latest problem as the caller said it, with no wording of its own about OSC senders.
+    throttle = LogThrottle(logging.getLogger("t"), interval=60, max_keys=2, budget=10, now=FakeTime())
+    with caplog.at_level(logging.WARNING, logger="t"):
+        throttle("a", "camera 0 %s", "not found")
+        throttle("b", "camera 0 %s", "stalled")
+        throttle("c", "camera 0 %s", "frozen")
+    assert caplog.records[-1].getMessage() == "many different problems; the latest: camera 0 frozen"

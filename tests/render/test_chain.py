@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from engine.messages import RenderInput
 from engine.render.readback import read_rgb
@@ -161,6 +162,13 @@ def test_odd_inputs(renderer, surface):
     rgba_float[..., 1] = 1.0
     out = draw(renderer, surface, rgba_float)
     assert close(out[H // 2, W // 2], (0, 255, 0))
+    eight_bit_float = np.full((40, 40, 3), 100.0, np.float32)  # 0..255 in floats: not saturated
+    assert close(draw(renderer, surface, eight_bit_float)[H // 2, W // 2], (100, 100, 100))
+
+
+def test_no_image_is_named(renderer, surface):
+    with pytest.raises(ValueError, match=r"render: the generated image has shape \(40, 40, 5\)"):
+        draw(renderer, surface, np.zeros((40, 40, 5), np.uint8))
 
 
 def test_follows_the_target_size(renderer, surface):
