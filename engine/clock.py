@@ -8,9 +8,9 @@ from typing import Protocol
 
 
 class Clock(Protocol):
-    def now(self) -> float: ...
+    """What a stage may ask: the time. Only the realtime loop waits, on its own `RealtimeClock`."""
 
-    def sleep_until(self, t: float) -> None: ...
+    def now(self) -> float: ...
 
 
 class RealtimeClock:
@@ -46,9 +46,3 @@ class FixedStepClock:
         with self._lock:
             self._ticks += ticks
             return self._ticks * self.step
-
-    def sleep_until(self, t: float) -> None:
-        """Offline never waits: time jumps to t."""
-        with self._lock:
-            target = int(round(t / self.step))
-            self._ticks = max(self._ticks, target)

@@ -54,7 +54,6 @@ class CommandQueue:
         self._lock = threading.Lock()
         self._seq = itertools.count()
         self.dropped = 0
-        self.put_count = 0
 
     def put(self, kind: str, args: tuple = (), at: float = 0.0, origin: str = "osc") -> bool:
         """Queue a command; False (and counted) when the queue is full."""
@@ -65,7 +64,6 @@ class CommandQueue:
                 self.dropped += 1
                 return False
             heapq.heappush(self._heap, Command(at, next(self._seq), kind, args, origin))
-            self.put_count += 1
             return True
 
     def drain(self, now: float, limit: int = 512) -> list[Command]:

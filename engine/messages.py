@@ -31,7 +31,8 @@ class Viewer:
     `features` always holds every name in engine.perception.features.FEATURES
     (presence 0 when nobody is there). `mask` is the person segmentation,
     float32 0..1 at low resolution, or None. `skeleton` holds normalised pose
-    landmarks (33×3: x, y, visibility) for the HUD only; it is never sent out.
+    landmarks (33×3: x, y, visibility) for the HUD; it leaves the process only
+    as /viewer/skeleton, and only when the user sets `[osc] send_landmarks`.
     """
 
     features: Mapping[str, float]
@@ -52,18 +53,11 @@ class Target:
 
     directions: Mapping[int, float]
     speed: float = 1.0
-    drift: float = 0.0  # 0..1: how much the idle wander moves the base latent
+    # ≥ 0, unbounded: the idle wander's speed in keyframes per `drift_period` (0 holds the base still).
+    # mirror gives up to 9 (idle drift 3 × (1 + sync level 2)), then `motion.drift` scales it by up to 4.
+    drift: float = 0.0
     uniforms: Mapping[str, float] = field(default_factory=dict)
     capture_time: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class GeneratedImage:
-    """A generator output ready for texture upload: RGB uint8 H×W×3."""
-
-    image: np.ndarray
-    capture_time: float
-    latent_step: float  # how far the latent moved to produce it (for OSC / stats)
 
 
 @dataclass(frozen=True, slots=True)

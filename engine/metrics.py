@@ -101,11 +101,18 @@ class Metrics:
             return float(np.median(list(d)[-30:])) if d else 0.0
 
     def summary(self) -> dict:
+        """The --stats document. `fps` stays the average since the first presented frame (tools read
+        that key); `fps_avg` names it plainly, `fps_recent` is the rate over the last RECENT_S seconds
+        before the last presented frame, what the HUD showed at the end."""
         fps = self.fps()
+        last = self.last_present
+        recent = 0.0 if last is None else self.recent_fps(last)
         rates = {name: round(self.rate(name), 2) for name in list(self.stage_count)}
         with self._lock:
             return {
                 "fps": round(fps, 2),
+                "fps_avg": round(fps, 2),
+                "fps_recent": round(recent, 2),
                 "presented": self.presented,
                 "stages_ms": {k: pct(v, (50, 95)) for k, v in self.stage_ms.items()},
                 "stages_hz": rates,

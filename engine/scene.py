@@ -3,7 +3,7 @@
 A scene is a small class: it declares its parameters and turns what the
 viewer does into a Target (latent direction offsets + render uniforms). It
 never touches the GL context, sockets or the camera, so a scene file is easy
-to write, test offline, and (later) hot-reload.
+to write and to test offline.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ class SceneInputs:
 
 
 class Scene(ABC):
+    """One look. State a scene keeps lives on its instance and starts over on every switch: selecting
+    a scene builds a fresh instance (`Pipeline.select_scene`), so there is no reset hook to forget."""
+
     name: ClassVar[str]
     description: ClassVar[str] = ""
     params: ClassVar[tuple[ParamSpec, ...]] = ()
-
-    def reset(self) -> None:  # noqa: B027 - optional hook
-        """Forget any internal state (scene switch, offline restart)."""
 
     @abstractmethod
     def update(self, inputs: SceneInputs) -> Target: ...

@@ -227,7 +227,8 @@ def test_a_one_minute_soak_with_every_scenario(tmp_path: Path) -> None:
     )
     fps = sorted(col("fps")[3:])
     assert fps and fps[len(fps) // 2] > 5  # shared 2-core machine: slow, but frames keep coming
-    latency = col("latency_p50_ms")
+    # after start-up: the first sample may come before any frame with a capture time was presented
+    latency = [float(r["latency_p50_ms"]) for r in settled if r["latency_p50_ms"] not in ("", "nan")]
     summary = (tmp_path / "summary.txt").read_text()
     assert all(0 < v < 5000 for v in latency)
     assert latency or "latency p50/p95 over the run" in summary  # from /status, or --stats where none

@@ -140,6 +140,18 @@ class UserManager:
             raise AssertionError(f"systemctl --user {' '.join(args)}: {done.stderr.strip()}")
         return done
 
+    def service(self, *args: str) -> None:
+        """`python -m engine.service ARGS` as a technician runs it, against this manager; must succeed."""
+        done = subprocess.run(
+            [sys.executable, "-m", "engine.service", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+
     def cgroup_of(self, pid: int) -> str:
         return Path(f"/proc/{pid}/cgroup").read_text()
 
@@ -219,15 +231,7 @@ def install(m: UserManager, text: str = GOOD_CONFIG) -> Path:
     tmp = m.tmp
     config = tmp / "installation.toml"
     config.write_text(text)
-    out = subprocess.run(
-        [sys.executable, "-m", "engine.service", "install", "--user", "--config", str(config)],
-        cwd=ROOT,
-        env=m.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
+    m.service("install", "--user", "--config", str(config))
     dropin = tmp / "config" / "systemd" / "user" / f"{UNIT}.d"
     dropin.mkdir()
     (dropin / "test.conf").write_text(
@@ -297,15 +301,7 @@ def test_notify_unit_waits_for_ready_and_the_watchdog_restarts_a_hung_engine(man
     m.systemctl("stop", UNIT)
     props = m.show("ActiveState", "Result", "ExecMainStatus")
     assert props == {"ActiveState": "inactive", "Result": "success", "ExecMainStatus": "0"}, props
-    out = subprocess.run(
-        [sys.executable, "-m", "engine.service", "uninstall", "--user", "--now"],
-        cwd=ROOT,
-        env=m.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
+    m.service("uninstall", "--user", "--now")
     assert m.show("LoadState")["LoadState"] == "not-found"
 
     print(
