@@ -5,7 +5,7 @@ set -euo pipefail
 kind="${1:-runtime}"
 case "$kind" in
   runtime) reqs=requirements.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri" ;;
-  dev) reqs=requirements-dev.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri xvfb liblo-tools puredata-core" ;;
+  dev) reqs=requirements-dev.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri xvfb liblo-tools puredata-core strace systemd" ;;
   *) echo "setup.sh: unknown kind '$kind'" >&2; return 2 ;;
 esac
 
