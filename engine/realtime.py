@@ -185,6 +185,7 @@ class RealtimeRunner:
             camera_stale=self.source_was_live and not live and self.awake.is_set(),
             rss_mb=proc_sample().rss_mb,
             expect_generator=self.awake.is_set() and not sleeping,
+            expect_perception=self.awake.is_set() and live,
         )
         for step in steps:
             if step == "reset_latent":

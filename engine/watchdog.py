@@ -91,6 +91,7 @@ class Watchdog:
         camera_stale: bool,
         rss_mb: float,
         expect_generator: bool = True,
+        expect_perception: bool = False,
     ) -> list[str]:
         """The steps to take now (usually none). `stage_ages`: seconds since each stage last ran."""
         s = self.s
@@ -110,7 +111,10 @@ class Watchdog:
             found["frozen"] = 0.0
         gen_age = stage_ages.get("generator")
         if expect_generator and gen_age is not None and gen_age > s.stage_s:
-            found["generator_silent"] = 0.0
+            found["generator_silent"] = s.stage_s  # held: after a wake-up its last run is long ago
+        per_age = stage_ages.get("perception")
+        if expect_perception and per_age is not None and per_age > s.stage_s:
+            found["perception_silent"] = s.stage_s  # frames arrive but nobody reads them: a hung MediaPipe
         if camera_stale:
             found["camera_stale"] = s.stage_s
         if rss_mb > s.memory_mb:
@@ -142,7 +146,7 @@ class Watchdog:
             self._rung = 0  # healthy for a whole window: the next fault starts at the bottom again
         if not picture:
             return steps
-        if "memory" in picture:
+        if picture & {"memory", "perception_silent"}:  # only a fresh process repairs these
             self._rung = LADDER.index("exit")
         elif "generator_silent" in picture:
             self._rung = max(self._rung, LADDER.index("rebuild_generator"))
@@ -176,6 +180,7 @@ _DESCRIBE = {
     "black": "the generated picture is black",
     "frozen": "the picture has not changed while the latent moves",
     "generator_silent": "the generator stopped producing images",
+    "perception_silent": "camera frames arrive but perception stopped reading them",
     "camera_stale": "the camera delivers no frames",
     "memory": "memory is past the ceiling ([watchdog] memory_mb)",
 }

@@ -72,11 +72,23 @@ def test_frozen_only_while_the_latent_moves() -> None:
     assert steps and steps[0][1] == "reset_latent" and w.faults["frozen"] >= 1
 
 
-def test_a_silent_generator_starts_at_rebuild() -> None:
+def test_a_silent_generator_starts_at_rebuild_once_it_stays_silent() -> None:
     w = Watchdog(S)
     ages = dict(AGES, generator=30.0)
-    steps = drive(w, 1, lambda t: picture(120, seed=int(t * 2)), ages=ages)
-    assert steps[0][1] == "rebuild_generator"
+    steps = drive(w, 6, lambda t: picture(120, seed=int(t * 2)), ages=ages)
+    assert steps[0] == (S.stage_s, "rebuild_generator")
+
+
+def test_perception_silent_while_frames_arrive_exits() -> None:
+    w = Watchdog(S)
+    ages = dict(AGES, perception=30.0)
+    sample = picture(120)
+    assert w.check(0.0, ages, camera_stale=False, rss_mb=100.0) == []  # not expected: no live camera
+    steps = []
+    for i in range(1, 20):  # held for stage_s first: a wake-up or a reopened camera is not a fault
+        w.picture(sample, 1.0, i * 0.5)
+        steps += [(i * 0.5, s) for s in w.check(i * 0.5, ages, False, 100.0, expect_perception=True)]
+    assert steps[0] == (0.5 + S.stage_s, "exit") and w.faults["perception_silent"] >= 1
 
 
 def test_memory_past_the_ceiling_exits_at_once() -> None:
