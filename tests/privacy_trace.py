@@ -51,6 +51,7 @@ _NET_CALLS = ("connect", "sendto", "sendmsg", "sendmmsg", "bind")
 
 _LINE = re.compile(r"^(?:\[pid\s+)?(?P<pid>\d+)?\]?\s*(?P<rest>.*)$")
 _CALL = re.compile(r"^(?P<name>\w+)\((?P<body>.*)$")
+_RESULT = re.compile(r"\)\s+= ")
 _FD_PATH = re.compile(r"^(-?\d+)<(.*)>$")
 _FAMILY = re.compile(r"sa_family=(AF_\w+)")
 _PORT = re.compile(r"sin6?_port=htons\((\d+)\)")
@@ -181,10 +182,11 @@ def parse_calls(text: str) -> list[Call]:
         if not cm:
             continue
         body = cm["body"]
-        cut = body.rfind(") = ")
-        if cut < 0:
+        ends = list(_RESULT.finditer(body))  # strace pads `)   = 4` to a column after a resumption
+        if not ends:
             continue
-        calls.append(Call(pid, cm["name"], split_args(body[:cut]), body[cut + 4 :].strip()))
+        end = ends[-1]
+        calls.append(Call(pid, cm["name"], split_args(body[: end.start()]), body[end.end() :].strip()))
     return calls
 
 
