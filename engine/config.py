@@ -48,6 +48,9 @@ class RunSettings:
     perception_hz: float = field(default=20.0, metadata=rng(1, 240, "most perception runs per second"))
     offline_fps: float = field(default=30.0, metadata=rng(1, 240, "frame rate of offline output"))
     hud: bool = False
+    # a styled model's blend: style name → weight 0..1, from `style = "marble"` or a table (see _style);
+    # which names exist is the model's to say, checked by the pipeline ({} = every style alike)
+    style: dict[str, float] = field(default_factory=dict)
     # the effect chain's resolution as a share of the output's (then a bilinear stretch): 0.5 keeps a
     # 2-core CPU for the generator and perception; 1.0 on a GPU
     render_scale: float = field(default=0.5, metadata=rng(0.1, 1.0, "effect-chain resolution / output"))
@@ -154,6 +157,8 @@ def _build_section(cls: type, data: dict, prefix: str) -> Any:
 
 def build_config(data: dict) -> Config:
     known = {f.name for f in dataclasses.fields(Config)}
+    if "style" in data:
+        raise ConfigError("style belongs in [run], next to scene: [run] style = 'marble'")
     for key in data:
         if key not in known:
             raise ConfigError(f"unknown section '{key}' (known: {', '.join(sorted(known))})")
@@ -162,8 +167,11 @@ def build_config(data: dict) -> Config:
         raise ConfigError("[params] must be a table of dotted names")
     flat: dict[str, float] = {}
     _flatten(params, "", flat)
+    run = data.get("run", {})
+    if isinstance(run, dict) and "style" in run:  # a name or a table, made a table before the section
+        run = {**run, "style": _style(run["style"])}
     cfg = Config(
-        run=_build_section(RunSettings, data.get("run", {}), "run"),
+        run=_build_section(RunSettings, run, "run"),
         generator=_build_section(GeneratorSettings, data.get("generator", {}), "generator"),
         camera=_build_section(CameraSettings, data.get("camera", {}), "camera"),
         latent=_build_section(LatentSettings, data.get("latent", {}), "latent"),
@@ -193,6 +201,22 @@ def _build_osc(data: dict) -> OscSettings:
             raise ConfigError(f"osc.{key} must be an array of tables ([[osc.{key}]])")
         tables[key] = tuple(_build_section(cls, item, f"osc.{key}[{i}]") for i, item in enumerate(items))
     return dataclasses.replace(_build_section(OscSettings, data, "osc"), **tables)
+
+
+def _style(value: object) -> dict[str, float]:
+    """`style = "marble"` (that style alone) or `style = {marble = 0.5, glass = 0.5}` (a blend).
+
+    Which names exist is the model's to say: the pipeline checks them once the manifest is read."""
+    if isinstance(value, str):
+        value = {value: 1.0} if value else {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"run.style = {value!r} must be a style name or a table of weights 0..1")
+    out = {}
+    for name, w in value.items():
+        if isinstance(w, bool) or not isinstance(w, int | float) or not 0.0 <= w <= 1.0:
+            raise ConfigError(f"run.style.{name} = {w!r} must be a weight 0..1")
+        out[str(name)] = float(w)
+    return out
 
 
 def _flatten(d: dict, prefix: str, out: dict[str, float]) -> None:

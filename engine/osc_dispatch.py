@@ -20,10 +20,12 @@ from engine.osc_safety import LogThrottle, RateLimiter
 from engine.osc_wire import Arg, OscMessage, encode_message
 from engine.params import ParamRegistry
 from engine.presets import PresetError, check_name
+from engine.styles import PREFIX
 
 # address → (argument types, what it does); docs/osc.md is written from the same list
 ADDRESSES = {
     "/param/<name>": ("f|i|T|F", "set a parameter (clamped to its range)"),
+    "/style/<name>": ("f|i|T|F", "weight 0..1 of one of the model's styles (= /param/style.<name>)"),
     "/scene/select": ("s", "switch to a scene by name"),
     "/preset/save": ("s", "save every parameter and the scene as a preset"),
     "/preset/load": ("s", "load a preset"),
@@ -111,6 +113,8 @@ class OscDispatcher:
         a = msg.address
         if a.startswith("/param/"):
             self._param(a[len("/param/") :], msg, at)
+        elif a.startswith("/style/"):
+            self._style(a[len("/style/") :], msg, at)
         elif a in self._handlers:
             self._handlers[a](msg, sender, at)
         elif a in self.maps and not mapped:
@@ -146,6 +150,21 @@ class OscDispatcher:
             self._bad(msg, "a number")
             return
         self._put("param", (name, v), at)
+
+    def _style(self, name: str, msg: OscMessage, at: float) -> None:
+        """A style weight is a registry parameter (`style.<name>`, declared from the model's manifest);
+        a name the model lacks is said with the ones it has, so a VJ's typo is found in the log."""
+        if not self.registry.has(PREFIX + name):
+            self.stats["unknown"] += 1
+            styles = [s.name[len(PREFIX) :] for s in self.registry.specs() if s.name.startswith(PREFIX)]
+            self.warn(
+                f"style:{name[:80]}",
+                "OSC in: no style %s in this model (its styles: %s; ignored)",
+                _shown(name),
+                ", ".join(styles) or "none",
+            )
+            return
+        self._param(PREFIX + name, msg, at)
 
     def _string(self, msg: OscMessage) -> str | None:
         return msg.args[0] if len(msg.args) >= 1 and isinstance(msg.args[0], str) else None

@@ -3,7 +3,8 @@
 Chataigne, Open Stage Control, Vezér and TouchDesigner's OSCQuery client ask
 `GET /` for the namespace and `GET /?HOST_INFO` for where to send OSC. The
 tree is built per request from the registry (names, types, ranges, docs and
-current values), so it is never out of date. Read-only: values are set over
+current values), so it is never out of date; a styled model's styles are listed
+under /style as well as /param/style.<name>. Read-only: values are set over
 OSC, never over HTTP. Served by the engine's one HTTP mechanism (engine.http_status);
 the same allow-list as OSC in decides who may ask.
 """
@@ -17,7 +18,8 @@ from urllib.parse import unquote, urlsplit
 from engine.http_status import HttpThread, JsonHandler
 from engine.osc_dispatch import ADDRESSES
 from engine.osc_safety import AllowList
-from engine.params import ParamRegistry
+from engine.params import ParamRegistry, ParamSpec
+from engine.styles import PREFIX as STYLE
 
 log = logging.getLogger(__name__)
 
@@ -30,24 +32,31 @@ def _container(path: str) -> dict:
     return {"FULL_PATH": path, "ACCESS": 0, "CONTENTS": {}}
 
 
+def _param_node(spec: ParamSpec, value: float, path: str) -> dict:
+    lo, hi = (int(spec.lo), int(spec.hi)) if spec.kind != "float" else (spec.lo, spec.hi)
+    return {
+        "FULL_PATH": path,
+        "TYPE": "f" if spec.kind == "float" else "i",
+        "VALUE": [int(value) if spec.kind != "float" else value],
+        "RANGE": [{"MIN": lo, "MAX": hi}],
+        "DESCRIPTION": spec.doc,
+        "ACCESS": ACCESS_READ_WRITE,
+    }
+
+
 def build_tree(registry: ParamRegistry, scenes: Iterable[str]) -> dict:
     root = _container("/")
     root["DESCRIPTION"] = "latent-mirror engine (docs/osc.md)"
     params = root["CONTENTS"].setdefault("param", _container("/param"))
     values = registry.snapshot()
     for spec in registry.specs():
-        lo, hi = (int(spec.lo), int(spec.hi)) if spec.kind != "float" else (spec.lo, spec.hi)
-        value = int(values[spec.name]) if spec.kind != "float" else values[spec.name]
-        params["CONTENTS"][spec.name] = {
-            "FULL_PATH": f"/param/{spec.name}",
-            "TYPE": "f" if spec.kind == "float" else "i",
-            "VALUE": [value],
-            "RANGE": [{"MIN": lo, "MAX": hi}],
-            "DESCRIPTION": spec.doc,
-            "ACCESS": ACCESS_READ_WRITE,
-        }
+        params["CONTENTS"][spec.name] = _param_node(spec, values[spec.name], f"/param/{spec.name}")
+        if spec.name.startswith(STYLE):  # the model's styles, also under /style/<name>: one node each
+            styles = root["CONTENTS"].setdefault("style", _container("/style"))
+            name = spec.name[len(STYLE) :]
+            styles["CONTENTS"][name] = _param_node(spec, values[spec.name], f"/style/{name}")
     for address, (types, doc) in ADDRESSES.items():
-        if address.startswith("/param/"):
+        if address.startswith(("/param/", "/style/")):
             continue
         node = root
         parts = address.strip("/").split("/")

@@ -1,10 +1,10 @@
 """SIGHUP: read the config file again and apply what can change while the piece runs.
 
 A curator adjusting a gain or the opening hours should not have to restart the projector.
-Parameters, the latent's motion, opening hours, the watchdog and the log level change live; any
-other changed key is named in one log line as needing a restart. A file that no longer loads is
-refused with its one-line error and the running config stays. The signal handler only sets a
-flag: the reload runs on the render thread between frames, like every other change of state.
+Parameters, `[run] style`, the latent's motion, opening hours, the watchdog and the log
+level change live; any other changed key is named in one log line as needing a restart. A file that
+no longer loads is refused with its one-line error and the running config stays. The signal handler
+only sets a flag: the reload runs on the render thread between frames, like every other change of state.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LIVE = ("params", "latent", "schedule", "watchdog")
+LIVE_RUN = ("log_level", "style")  # the [run] keys that change live
 
 
 def changed_keys(old: Config, new: Config) -> list[str]:
@@ -73,19 +74,23 @@ class ConfigReloader:
         keys = changed_keys(old, new)
         schedule = Schedule(new.schedule)  # validate everything before changing anything
         pipeline = app.pipeline
+        style = pipeline.styles.config_values(new.run.style, new.params)  # an unknown style, named
         pipeline.params.check(new.params)  # out of range or unknown: refused like at start, not clamped
+        before = pipeline.styles.config_values(old.run.style, old.params)
         for name, value in new.params.items():
             if old.params.get(name) != value:
+                pipeline.params.set(name, value, origin="config")
+        if style != before:  # the file's style changed: it is the style now; else a VJ's live blend stays
+            for name, value in style.items():
                 pipeline.params.set(name, value, origin="config")
         pipeline.integrator.settings = new.latent
         app.schedule = schedule
         app.watchdog.s = new.watchdog
         logging.getLogger().setLevel(new.run.log_level)
         live = {k: getattr(new, k) for k in LIVE}
-        app.cfg = dataclasses.replace(
-            old, **live, run=dataclasses.replace(old.run, log_level=new.run.log_level)
-        )
-        restart = [k for k in keys if k.split(".")[0] not in LIVE and k != "run.log_level"]
+        run = dataclasses.replace(old.run, **{k: getattr(new.run, k) for k in LIVE_RUN})
+        app.cfg = dataclasses.replace(old, **live, run=run)
+        restart = [k for k in keys if k.split(".")[0] not in LIVE and k.removeprefix("run.") not in LIVE_RUN]
         self.reloads += 1
         log.info("SIGHUP: config reloaded (%d changes)", len(keys) - len(restart))
         if restart:

@@ -63,6 +63,7 @@ def build_status(app: App) -> dict:
         "scene": app.pipeline.scene.name,
         "provider": app.pipeline.generator.provider,
         "model": app.pipeline.generator.manifest.name,
+        "styles": app.pipeline.style_status(),  # the model's styles and the blend now ({}: none)
         "rss_mb": proc.rss_mb,
         "threads": proc.threads,
         "open_files": proc.open_files,

@@ -14,13 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from engine.generator.manifest import MANIFEST_FORMAT
+from engine.generator.manifest import MANIFEST_FORMAT, STYLE_NAME
 
 OPSET = 17
 
@@ -112,6 +113,7 @@ def export_generator(
     output_range: tuple[float, float] = (-1.0, 1.0),
     mapping: nn.Module | None = None,
     mapping_input_dim: int = 0,
+    styles: Sequence[str | tuple[str, np.ndarray]] = (),
     latent_mean: np.ndarray | None = None,
     truncation: float = 1.0,
     n_directions: int = 16,
@@ -126,6 +128,12 @@ def export_generator(
     Without `mapping` the latent is taken as a z space sampled from N(0, I); with
     one (z [B, mapping_input_dim] → w [B, latent_dim]) the latent is a w space and
     the mapping ships as `mapping.onnx`. Returns the folder.
+
+    `styles` makes it a class-conditional model: the mapping's input is then noise ⊕ one weight per
+    style (mapping_input_dim = z_dim + len(styles), the weights last, in this order). Each style is
+    a name with its centre in w (the mean of the mapping's output for that class, e.g. a per-class
+    w_avg), or a name alone, whose centre is then estimated here from `pca_samples` one-hot samples.
+    The PCA directions are then those of the variety within a style (w minus its style's centre).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -138,14 +146,21 @@ def export_generator(
     lo, hi = output_range
     export_onnx(_Clamped(module, lo, hi), latent_dim, out / "generator.onnx", "latent", "image")
     rng = np.random.default_rng(seed)
+    if styles and mapping is None:
+        raise ValueError("styles need a mapping network: the style weights are its last inputs")
     if mapping is not None:
         mapping = mapping.eval()
         export_onnx(mapping, mapping_input_dim, out / "mapping.onnx", "z", "w")
-        with torch.no_grad():
-            z = torch.from_numpy(rng.standard_normal((pca_samples, mapping_input_dim)).astype(np.float32))
-            ws = mapping(z).numpy()
-        mean = ws.mean(0) if latent_mean is None else np.asarray(latent_mean, np.float32)
-        dirs, sigma = pca_directions(mean + truncation * (ws - mean), n_directions)
+        if styles:
+            names, centres, ws = _style_samples(mapping, mapping_input_dim, styles, pca_samples, rng)
+            mean = centres.mean(0) if latent_mean is None else np.asarray(latent_mean, np.float32)
+            dirs, sigma = pca_directions(truncation * ws, n_directions)  # ws: w minus its style's centre
+        else:
+            with torch.no_grad():
+                z = torch.from_numpy(rng.standard_normal((pca_samples, mapping_input_dim)).astype(np.float32))
+                ws = mapping(z).numpy()
+            mean = ws.mean(0) if latent_mean is None else np.asarray(latent_mean, np.float32)
+            dirs, sigma = pca_directions(mean + truncation * (ws - mean), n_directions)
         latent = {
             "space": "w",
             "mean": mean.tolist(),
@@ -158,6 +173,8 @@ def export_generator(
                 "truncation": truncation,
             },
         }
+        if styles:
+            latent["sampler"]["style_dim"] = len(names)
     else:
         zs = (rng.standard_normal((pca_samples, latent_dim)) * truncation).astype(np.float32)
         dirs, sigma = image_pca_directions(module, zs, n_directions)
@@ -185,8 +202,44 @@ def export_generator(
         "license": license,
         "training_data": training_data,
     }
+    if styles:
+        manifest["styles"] = [{"name": n, "mean": c.tolist()} for n, c in zip(names, centres)]
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return out
+
+
+def _style_samples(
+    mapping: nn.Module,
+    input_dim: int,
+    styles: Sequence[str | tuple[str, np.ndarray]],
+    samples: int,
+    rng: np.random.Generator,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Names, centres [S, w] and `samples` w minus their style's centre, each of a random style."""
+    names = [s if isinstance(s, str) else s[0] for s in styles]
+    n = len(names)
+    for name in names:
+        if not STYLE_NAME.fullmatch(name):
+            raise ValueError(f"style name {name!r} must be 1-64 of a-z, 0-9, '_' (it becomes an OSC address)")
+    if len(set(names)) != n:
+        raise ValueError(f"style names must be unique, got {names}")
+    if input_dim <= n:
+        raise ValueError(f"mapping_input_dim {input_dim} must be z_dim + {n} styles, more than {n}")
+    z_dim = input_dim - n
+
+    def run(labels: np.ndarray) -> np.ndarray:
+        z = rng.standard_normal((len(labels), z_dim)).astype(np.float32)
+        packed = np.concatenate([z, np.eye(n, dtype=np.float32)[labels]], axis=1)
+        with torch.no_grad():
+            return mapping(torch.from_numpy(packed)).numpy()
+
+    centres = []
+    for i, s in enumerate(styles):
+        given = None if isinstance(s, str) else np.asarray(s[1], np.float32)
+        centres.append(run(np.full(samples, i)).mean(0) if given is None else given.reshape(-1))
+    centre = np.stack(centres).astype(np.float32)
+    labels = rng.integers(0, n, samples)
+    return names, centre, run(labels) - centre[labels]
 
 
 def load_checkpoint_generator(path: Path):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ MANIFEST_FORMAT = "latent-mirror/generator@1"
 # Directions are pushed along in units of σ and latents are projected onto them, so a direction that
 # is not of unit length silently scales both. float32 rounding leaves ~5e-7; a hand edit far more.
 UNIT_TOLERANCE = 1e-3
+STYLE_NAME = re.compile(r"[a-z0-9_]{1,64}")  # becomes an OSC address (/style/<name>) and a parameter name
 
 
 class ModelError(ValueError):
@@ -30,10 +32,11 @@ class Sampler:
 
     kind: str  # "normal" | "mapping"
     onnx: Path | None = None  # mapping network file, kind == "mapping"
-    input_dim: int = 0  # z size fed to the mapping network
+    input_dim: int = 0  # size of the mapping network's input: noise, then style_dim style weights
     input_name: str = "z"
     output_name: str = "w"
     truncation: float = 1.0  # pull sampled w toward the mean: quality over variety
+    style_dim: int = 0  # the last style_dim inputs are style weights (a class-conditional model)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class Manifest:
     sigma: np.ndarray  # [K] spread of sampled latents along each direction
     license: str
     training_data: str
+    styles: tuple[str, ...] = ()  # a class-conditional model's styles, in the order of its weights
+    style_means: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # [S, D] in w
 
 
 def _get(d: dict, key: str, kind: type | tuple[type, ...], where: str, path: Path):
@@ -142,6 +147,14 @@ def load_manifest(folder: str | Path) -> Manifest:
         raise ModelError(f"{path}: key 'latent.mean' has {mean.size} values, input.dim is {dim}")
     sampler = _load_sampler(_get(latent, "sampler", dict, "latent.", path), folder, path)
     directions, sigma = _load_directions(raw.get("directions"), dim, path)
+    styles, style_means = _load_styles(raw.get("styles"), dim, path)
+    if styles and sampler.kind != "mapping":
+        raise ModelError(f"{path}: key 'styles' needs key 'latent.sampler.kind' 'mapping' (their input)")
+    if sampler.style_dim != len(styles):
+        raise ModelError(
+            f"{path}: key 'latent.sampler.style_dim' is {sampler.style_dim}, "
+            f"key 'styles' lists {len(styles)} styles"
+        )
     return Manifest(
         folder=folder,
         name=str(raw.get("name", folder.name)),
@@ -160,6 +173,8 @@ def load_manifest(folder: str | Path) -> Manifest:
         sigma=sigma,
         license=str(raw.get("license", "unknown")),
         training_data=str(raw.get("training_data", "unknown")),
+        styles=styles,
+        style_means=style_means,
     )
 
 
@@ -174,9 +189,44 @@ def _load_sampler(d: dict, folder: Path, path: Path) -> Sampler:
         raise ModelError(f"{onnx}: file not found (named by {path} key 'latent.sampler.onnx')")
     zdim = _positive(_get(d, "input_dim", int, "latent.sampler.", path), "latent.sampler.input_dim", path)
     trunc = _truncation(d, path)
+    style_dim = _get(d, "style_dim", int, "latent.sampler.", path) if "style_dim" in d else 0
+    if not 0 <= style_dim < zdim:
+        raise ModelError(
+            f"{path}: key 'latent.sampler.style_dim' must be 0..input_dim-1 ({zdim - 1}): "
+            f"the input is noise then style weights, got {style_dim}"
+        )
     return Sampler(
-        "mapping", onnx, zdim, str(d.get("input_name", "z")), str(d.get("output_name", "w")), trunc
+        "mapping",
+        onnx,
+        zdim,
+        str(d.get("input_name", "z")),
+        str(d.get("output_name", "w")),
+        trunc,
+        style_dim,
     )
+
+
+def _load_styles(d: object, dim: int, path: Path) -> tuple[tuple[str, ...], np.ndarray]:
+    """`styles`: [{"name": ..., "mean": [dim numbers]}, ...], names unique and usable as addresses."""
+    if d is None:
+        return (), np.zeros((0, dim), np.float32)
+    if not isinstance(d, list) or not d:
+        raise ModelError(f"{path}: key 'styles' must be a non-empty list of {{'name', 'mean'}} objects")
+    names: list[str] = []
+    means = []
+    for i, s in enumerate(d):
+        where = f"styles[{i}]."
+        name = _get(s, "name", str, where, path)
+        if not STYLE_NAME.fullmatch(name):
+            raise ModelError(f"{path}: key '{where}name' = {name!r} must be 1-64 of a-z, 0-9, '_'")
+        if name in names:
+            raise ModelError(f"{path}: key '{where}name' = '{name}' is already the name of another style")
+        names.append(name)
+        mean = _numbers(_get(s, "mean", list, where, path), f"{where}mean", "a list of finite numbers", path)
+        if mean.shape != (dim,):
+            raise ModelError(f"{path}: key '{where}mean' has {mean.size} values, input.dim is {dim}")
+        means.append(mean)
+    return tuple(names), np.stack(means).astype(np.float32)
 
 
 def _load_directions(d: object, dim: int, path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -18,6 +18,7 @@ import onnxruntime as ort
 
 from engine.generator.manifest import Manifest, ModelError, load_manifest
 from engine.generator.providers import create_session
+from engine.styles import from_manifest
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class OnnxGenerator:
             m.latent_dim,
             (m.output_name, None, m.channels, m.height, m.width),
         )
+        self.styles = from_manifest(m)
         self.mapping = None
         if m.sampler.kind == "mapping":
             self.mapping, _ = create_session(m.sampler.onnx, "cpu", 1)
@@ -85,14 +87,21 @@ class OnnxGenerator:
     def mean_latent(self) -> np.ndarray:
         return self.manifest.latent_mean.copy()
 
-    def sample_latents(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Random latents in the space the generator consumes (w through the mapping, or z)."""
+    def sample_latents(self, n: int, rng: np.random.Generator, style: np.ndarray | None = None) -> np.ndarray:
+        """Random latents in the space the generator consumes (w through the mapping, or z).
+
+        A model with styles samples the blend `style` (normalised weights; None: every style alike),
+        appended to the noise, and truncates toward that blend's centre: toward the global mean, a
+        truncated marble would drift toward everyone's average."""
         s = self.manifest.sampler
         if self.mapping is None:
             return (rng.standard_normal((n, self.latent_dim)) * s.truncation).astype(np.float32)
-        z = rng.standard_normal((n, s.input_dim)).astype(np.float32)
-        w = self.mapping.run([s.output_name], {s.input_name: z})[0]
+        z = rng.standard_normal((n, s.input_dim - s.style_dim)).astype(np.float32)
         mean = self.manifest.latent_mean
+        if s.style_dim:
+            weights = self.styles.uniform() if style is None else self.styles.normalise(style)
+            z, mean = self.styles.append(z, weights), self.styles.centre(weights)
+        w = self.mapping.run([s.output_name], {s.input_name: z})[0]
         return (mean + s.truncation * (w - mean)).astype(np.float32)
 
     def generate(self, latents: np.ndarray) -> np.ndarray:
