@@ -27,7 +27,17 @@ ENGINE_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("fx.contrast", 1.0, 0.0, 3.0, "multiplies the scene's contrast"),
     ParamSpec("fx.brightness", 0.0, -1.0, 1.0, "added to the scene's brightness"),
     ParamSpec("fx.trails", 0.0, 0.0, 0.95, "added to the scene's feedback trails"),
+    *(
+        ParamSpec(f"fx.{name}", 0.0, -1.0, 1.0, f"added to the scene's {doc} (negative takes it away)")
+        for name, doc in (
+            ("sharpen", "contrast-adaptive sharpening"),
+            ("grain", "film grain"),
+            ("paper", "canvas texture"),
+            ("kuwahara", "painterly Kuwahara brush size"),
+        )
+    ),
 )
+DETAIL = ("sharpen", "grain", "paper", "kuwahara")  # render uniforms 0..1 that fx.<name> adds to
 
 
 def direction_specs(directions: int) -> tuple[ParamSpec, ...]:
@@ -63,6 +73,9 @@ def apply(target: Target, p: Mapping[str, float]) -> Target:
         u["brightness"] = u.get("brightness", 0.0) + p["fx.brightness"]
     if p["fx.trails"]:
         u["trails"] = min(0.95, u.get("trails", 0.0) + p["fx.trails"])
+    for name in DETAIL:
+        if p[f"fx.{name}"]:
+            u[name] = min(1.0, max(0.0, u.get(name, 0.0) + p[f"fx.{name}"]))
     return dataclasses.replace(
         target,
         directions=dirs,

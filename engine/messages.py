@@ -71,3 +71,4 @@ class RenderInput:
     hud_lines: tuple[str, ...] = ()
     note: str = ""  # small unobtrusive status note, e.g. "camera not found, retrying"
     recording: bool = False  # --record is writing this picture: the overlay shows a red dot
+    t: float = 0.0  # the frame's clock time (offline: its fixed step): what animates the grain

@@ -34,6 +34,7 @@ from engine.params import ParamRegistry
 from engine.perception.features import neutral_features
 from engine.presets import Preset, PresetError, Presets
 from engine.scene import Scene, SceneInputs, scene_class, scene_names
+from engine.styles import from_manifest
 from engine.sync import SyncTracker
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class Step:
     latent: np.ndarray
     target: Target
     viewer: Viewer
+    t: float = 0.0  # the clock time `advance` ran at
 
 
 class Pipeline:
@@ -63,15 +65,20 @@ class Pipeline:
         # [params] is checked before the models load (only the manifest's direction count is needed):
         # a typo there is the start's one line, not the third after the providers' log lines.
         self.params = ParamRegistry()
-        engine_params.declare(self.params, len(load_manifest(cfg.run.model).directions))
+        manifest = load_manifest(cfg.run.model)
+        self.styles = from_manifest(manifest)  # a class-conditional model's styles: style.<name> params
+        engine_params.declare(self.params, len(manifest.directions))
+        for spec in self.styles.specs():
+            self.params.declare(spec)
         for name in scene_names():  # every scene's parameters: set the next scene's before switching
             for spec in scene_class(name).params:
                 self.params.declare(spec)
         try:
+            style = self.styles.config_values(cfg.run.style, cfg.params)  # names the style, not every param
             self.params.check(cfg.params)
         except ValueError as e:
             raise ConfigError(str(e)) from None
-        for name, value in cfg.params.items():
+        for name, value in {**cfg.params, **style}.items():
             self.params.set(name, value, origin="config")
         self.generator = OnnxGenerator(
             cfg.run.model, provider=cfg.generator.provider, threads=cfg.generator.threads
@@ -80,7 +87,13 @@ class Pipeline:
         self.metrics.info["provider"] = self.generator.provider
         self.metrics.info["model"] = m.name
         self.integrator = LatentIntegrator(
-            self.generator.sample_latents, m.latent_mean, m.directions, m.sigma, m.latent_space, cfg.latent
+            self.generator.sample_latents,
+            m.latent_mean,
+            m.directions,
+            m.sigma,
+            m.latent_space,
+            cfg.latent,
+            self.styles,
         )
         self.scene: Scene = scene_class(cfg.run.scene)()
         self.commands = CommandQueue()
@@ -118,10 +131,13 @@ class Pipeline:
             u = dict(target.uniforms)
             u["blackout"] = max(u.get("blackout", 0.0), min(1.0, dim))
             target = dataclasses.replace(target, uniforms=u)
-        latent = self.integrator.step(target.directions, dt, drift=target.drift, speed=target.speed)
+        style = self.styles.weights(params) if len(self.styles) else None
+        latent = self.integrator.step(
+            target.directions, dt, drift=target.drift, speed=target.speed, style=style
+        )
         if dt > 0:
             self.latent_speed = self.integrator.last_step / max(self.integrator.unit, 1e-9) / dt
-        return Step(latent.copy(), target, viewer)
+        return Step(latent.copy(), target, viewer, t)
 
     # ------------------------------------------------------------ repairs (the watchdog's steps)
     def reset_latent(self) -> None:
@@ -219,6 +235,10 @@ class Pipeline:
         self.osc.out.event("/preset/loaded", name)
 
     # ------------------------------------------------------------ state out
+    def style_status(self) -> dict[str, float]:
+        """The blend the picture is heading to, style → normalised weight ({} for a model without)."""
+        return {n: round(float(w), 3) for n, w in zip(self.styles.names, self.integrator.weights)}
+
     def publish(self, step: Step, fps: float, now: float) -> None:
         """Send this presented frame's state to the OSC targets (rate-limited per target)."""
         pcs = self.integrator.coordinates(self.cfg.osc.pcs) if self.cfg.osc.pcs else ()
@@ -244,6 +264,7 @@ class Pipeline:
             hud_lines=self.hud_lines(v) if self.hud else (),
             note=note,
             recording=recording,
+            t=step.t,
         )
 
     def hud_lines(self, viewer: Viewer) -> tuple[str, ...]:

@@ -1,5 +1,9 @@
 """Time the shader chain headless: `python -m engine.render.bench [--size 1280x720] [--frames 100]`.
 
+`--detail` times the detail passes instead (engine.render.detail): all off, then each on alone at
+amount 1, with a new generator image every frame (each pass runs every frame) and with one held
+image (Kuwahara and sharpen are cached then; paper alone too; grain runs every frame).
+
 Each frame ends with `ctx.finish()` so the number is the real GPU (or
 llvmpipe) cost, not just the time to queue commands.
 """
@@ -103,12 +107,57 @@ def run(size: tuple[int, int], frames: int) -> dict[str, float]:
     return results
 
 
+DETAIL_CASES: dict[str, dict[str, float]] = {
+    "off": {},
+    "sharpen": {"sharpen": 1.0},
+    "grain": {"grain": 1.0},
+    "paper": {"paper": 1.0},
+    "kuwahara": {"kuwahara": 1.0},
+    "all four": {"sharpen": 1.0, "grain": 1.0, "paper": 1.0, "kuwahara": 1.0},
+}
+
+
+def run_detail(size: tuple[int, int], frames: int, scale: float = 1.0) -> dict[str, tuple[float, float]]:
+    """Detail case → (median ms with a new image every frame, median ms with a held image).
+
+    The cases take turns frame by frame, each with its own Renderer (its own caches), so a change
+    in this shared machine's load shifts every case alike instead of whichever ran at the time."""
+    surface = HeadlessSurface(size)
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (256, 256, 3), dtype=np.uint8) for _ in range(2)]
+    times: dict[tuple[str, bool], list[float]] = {}
+    renderers = {(n, new): Renderer(surface.ctx, size, scale) for n in DETAIL_CASES for new in (True, False)}
+    for i in range(frames + 5):
+        for (name, new), renderer in renderers.items():
+            inp = RenderInput(image=images[i % 2 if new else 0], uniforms=DETAIL_CASES[name], t=i / 30)
+            t0 = time.perf_counter()
+            renderer.render(inp, surface.framebuffer)
+            surface.ctx.finish()
+            if i >= 5:  # the first frames allocate
+                times.setdefault((name, new), []).append((time.perf_counter() - t0) * 1000)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    results = {n: (med[n, True], med[n, False]) for n in DETAIL_CASES}
+    ref = reference_ms(surface, frames)
+    results["reference pass"] = (ref, ref)
+    for renderer in renderers.values():
+        renderer.release()
+    surface.close()
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="1280x720")
     ap.add_argument("--frames", type=int, default=100)
+    ap.add_argument("--detail", action="store_true", help="time the detail passes (sharpen, grain, …)")
+    ap.add_argument("--scale", type=float, default=1.0, help="with --detail: [render] render_scale")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.lower().split("x"))
+    if args.detail:
+        print(f"{'detail pass':14s} {'size':9s} {'new image':>10s} {'held image':>11s}  (median ms/frame)")
+        for name, (new, held) in run_detail((w, h), args.frames, args.scale).items():
+            print(f"{name:14s} {w}x{h} {new:10.2f} {held:11.2f}")
+        return
     for name, ms in run((w, h), args.frames).items():
         print(f"{name:16s} {w}x{h}: median {ms:.2f} ms/frame")
 

@@ -1,13 +1,15 @@
 """The shader chain that turns one RenderInput into one presented frame.
 
 1. upscale (engine.render.upscale): Catmull-Rom image + mask at output size,
-   cached until the image, mask or mirror change;
+   cached until the image, mask or mirror change; then Kuwahara and sharpen
+   (engine.render.detail), if on, cached the same way;
 2. compose: silhouette composite, feedback mix, colour grade, into our own
    `out` texture; with trails, the ungraded composite also goes to a
    ping-pong buffer (half floats, so slow fades do not stick on 8-bit
    rounding) through a second render target. Skipped when nothing changed and
    trails are off, since the result would be the same picture;
-3. blit `out` to the target (a memory copy) and draw the overlays there.
+3. paper and grain (engine.render.detail), if on, over the composed picture;
+4. blit the result to the target (a memory copy) and draw the overlays there.
    With no effect on at all, the compose pass is skipped and the upscale is
    blitted as it is.
 
@@ -25,6 +27,7 @@ import numpy as np
 
 from engine.images import as_rgb
 from engine.messages import RenderInput
+from engine.render.detail import Detail
 from engine.render.glutil import load_program, set_uniforms
 from engine.render.grade import field_coefficients, grade_uniforms
 from engine.render.overlay import Overlay
@@ -63,6 +66,7 @@ class Renderer:
             self.compose[variant] = prog
             self.compose_vaos[variant] = ctx.vertex_array(prog, [])
         self.upscaler = Upscaler(ctx, size)
+        self.detail = Detail(ctx)
         self.overlay = Overlay(ctx, size)
         self._targets: list[moderngl.Texture | moderngl.Framebuffer] = []
         self.size = (0, 0)
@@ -103,7 +107,9 @@ class Renderer:
             camera_scale = cover_scale((mask.shape[1], mask.shape[0]), self.size)
         use_mask = u["mask_mix"] > 0.0
         self.upscaler.update(_as_rgb(inp.image), mask if use_mask else None, mirror, u["mask_edge"])
-        picture = self._compose(u, use_mask)
+        base, base_key = self.detail.prepare(self.upscaler, u)
+        picture, picture_key = self._compose(u, use_mask, base, base_key)
+        picture = self.detail.finish(picture, picture_key, u, inp.t)
 
         if self.size == out_size:
             self.ctx.copy_framebuffer(target_fbo, picture)
@@ -124,22 +130,25 @@ class Renderer:
     def internal_size(self, out_size: tuple[int, int]) -> tuple[int, int]:
         return (max(16, round(out_size[0] * self.scale)), max(16, round(out_size[1] * self.scale)))
 
-    def _compose(self, u: dict[str, float], use_mask: bool) -> moderngl.Framebuffer:
-        """Run the compose pass if its result would differ from `out`; returns what to present."""
+    def _compose(
+        self, u: dict[str, float], use_mask: bool, base: moderngl.Framebuffer, base_key: tuple
+    ) -> tuple[moderngl.Framebuffer, tuple | None]:
+        """Run the compose pass over `base` if its result would differ from `out`; returns what to
+        present and a key that changes whenever that picture does (None: it changes every frame)."""
         level, values = grade_uniforms(u)
         trails = u["trails"] > 0.0
         variant = (use_mask, trails, level)
         if variant == (False, False, 0):
             self.history_valid = False
-            return self.upscaler.base_fbo  # nothing to compose: present the upscale as it is
+            return base, ("base", base_key)  # nothing to compose: present the upscale as it is
         if use_mask:
             gain, luma_gain = field_coefficients(u)
             values |= {"u_mask_mix": u["mask_mix"], "u_field_gain": gain, "u_field_luma": luma_gain}
-        key = (self.upscaler.version, variant, tuple(sorted(values.items())))
+        key = (base_key, variant, tuple(sorted(values.items())))
         if not trails and key == self._out_key:
-            return self.out_fbo  # same inputs, same picture
+            return self.out_fbo, ("out", key)  # same inputs, same picture
         self._out_key = key
-        self.upscaler.base.use(0)
+        base.color_attachments[0].use(0)
         if trails:
             prev, cur = self.frame % 2, (self.frame + 1) % 2
             if not self.history_valid:
@@ -152,10 +161,11 @@ class Renderer:
         set_uniforms(self.compose[variant], values)
         self.compose_vaos[variant].render(moderngl.TRIANGLES, vertices=3)
         self.history_valid = trails  # the buffer is only written while trails are on
-        return self.out_fbo
+        return self.out_fbo, None if trails else ("out", key)
 
     def release(self) -> None:
         self.upscaler.release()
+        self.detail.release()
         self.overlay.release()
         for obj in (
             *self._targets,

@@ -25,6 +25,10 @@ UNIFORMS: dict[str, tuple[float, float, float, str]] = {
     "hue_shift": (0.0, -1.0, 1.0, "hue rotation in turns (0.5 = opposite colours)"),
     "intensity": (1.0, 0.0, 2.0, "output gain applied after the grade: 0 = black, 1 = unchanged"),
     "blackout": (0.0, 0.0, 1.0, "fade the picture to black (HUD and note stay visible for the operator)"),
+    "kuwahara": (0.0, 0.0, 1.0, "painterly anisotropic Kuwahara: brush size, 1 = 1.5 generator texels"),
+    "sharpen": (0.0, 0.0, 1.0, "contrast-adaptive sharpening of the upscale (no halos): 1 = strongest"),
+    "paper": (0.0, 0.0, 1.0, "canvas texture multiplied in, fixed to the screen: the most it darkens"),
+    "grain": (0.0, 0.0, 1.0, "film grain, strongest in mid-tones, new every frame: 1 = heavy"),
 }
 
 
