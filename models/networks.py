@@ -105,7 +105,7 @@ class ModulatedConv(nn.Module):
         x = F.conv2d(x, weight, padding=self.padding)
         if self.demodulate:
             # sum over the kernel as a matmul: the ONNX exporter folds it into one small constant
-            ones = torch.ones(weight.shape[2] * weight.shape[3], 1, dtype=weight.dtype)
+            ones = torch.ones(weight.shape[2] * weight.shape[3], 1, dtype=weight.dtype, device=weight.device)
             wsq = (weight.square().flatten(2) @ ones).squeeze(2)  # [Cout, Cin]
             dcoef = torch.rsqrt(styles.square() @ wsq.t() + 1e-8)  # [B, Cout]
             x = x * dcoef[:, :, None, None]
