@@ -9,7 +9,6 @@ so memory stays bounded.
 
 from __future__ import annotations
 
-import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,40 +44,28 @@ def _pick(total: int, limit: int | None, seed: int) -> np.ndarray:
 
 
 def _load_shards(folder: Path, limit: int | None, seed: int) -> LabelledImages:
-    meta_path = folder / "dataset.json"
-    if not meta_path.is_file():
-        raise ValueError(f"{meta_path}: file not found (a shard set needs dataset.json with 'families')")
+    """Through models.paint's own reader, which checks every shard against dataset.json.
+
+    The manifest holds each shard's count, so a subsample loads only the shards it draws from.
+    """
+    from models.paint.dataset import DatasetError, load_shard, read_manifest
+
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{meta_path}: invalid JSON at line {e.lineno}: {e.msg}") from None
-    families = meta.get("families") if isinstance(meta, dict) else None
-    if not isinstance(families, list) or not families or not all(isinstance(f, str) for f in families):
-        raise ValueError(f"{meta_path}: key 'families' must be a non-empty list of names")
-    shards = sorted(folder.glob("shard_*.npz"))
-    counts = []
-    for path in shards:  # count first (labels only), so a subsample never loads every image
-        with np.load(path) as z:
-            if "images" not in z.files or "labels" not in z.files:
-                raise ValueError(f"{path}: needs arrays 'images' and 'labels' (has {', '.join(z.files)})")
-            counts.append(len(z["labels"]))
-    keep = _pick(sum(counts), limit, seed)
-    images, labels, start = [], [], 0
-    for path, n in zip(shards, counts):
-        local = keep[(keep >= start) & (keep < start + n)] - start
-        start += n
-        if not len(local):
-            continue
-        with np.load(path) as z:
-            imgs, labs = z["images"], z["labels"]
-            if imgs.dtype != np.uint8 or imgs.ndim != 4 or imgs.shape[-1] != 3 or len(imgs) != len(labs):
-                raise ValueError(f"{path}: 'images' must be uint8 [N, H, W, 3] with one label each")
-            images.append(imgs[local])
-            labels.append(labs[local].astype(np.int64))
-    labels_all = np.concatenate(labels)
-    if labels_all.min() < 0 or labels_all.max() >= len(families):
-        raise ValueError(f"{folder}: labels must lie in 0..{len(families) - 1} (dataset.json 'families')")
-    return LabelledImages(np.concatenate(images), labels_all, list(families), "shards")
+        meta = read_manifest(folder)
+        families, size = list(meta["families"]), int(meta["size"])
+        counts = [int(e["count"]) for e in meta["shards"]]
+        keep = _pick(sum(counts), limit, seed)
+        images, labels, start = [], [], 0
+        for entry, n in zip(meta["shards"], counts):
+            local = keep[(keep >= start) & (keep < start + n)] - start
+            start += n
+            if len(local):
+                imgs, labs = load_shard(folder / entry["file"], size, len(families), n)
+                images.append(imgs[local])
+                labels.append(labs[local])
+    except DatasetError as e:
+        raise ValueError(str(e)) from None
+    return LabelledImages(np.concatenate(images), np.concatenate(labels), families, "shards")
 
 
 def _load_pngs(folder: Path, limit: int | None, seed: int) -> LabelledImages:

@@ -39,13 +39,17 @@ def sets() -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def shard_dir(tmp_path_factory: pytest.TempPathFactory, sets: dict) -> Path:
-    """The shard format the new dataset uses: shard_*.npz (images, labels) + dataset.json (families)."""
+    """The shard format of models.paint: shard_*.npz (images, labels) + dataset.json (families, counts)."""
     folder = tmp_path_factory.mktemp("shards")
+    shards = []
     for k, s in enumerate(range(0, 240, 120)):
-        np.savez(
-            folder / f"shard_{k:03d}.npz", images=sets["a"][s : s + 120], labels=sets["labels"][s : s + 120]
-        )
-    (folder / "dataset.json").write_text(json.dumps({"families": list(STYLES)}))
+        name = f"shard_{k:05d}.npz"
+        labels = sets["labels"][s : s + 120].astype(np.int64)
+        np.savez(folder / name, images=sets["a"][s : s + 120], labels=labels)
+        shards.append({"file": name, "count": 120})
+    size = sets["a"].shape[1]
+    meta = {"families": list(STYLES), "count": 240, "size": size, "shards": shards}
+    (folder / "dataset.json").write_text(json.dumps(meta))
     return folder
 
 
