@@ -4,7 +4,10 @@
 # student, pack the checkpoints in fp16 (each under 16 MiB) and time the generators on CUDA.
 # Needs only torch with CUDA (the lent machine's image has it); everything else is this repo.
 #   OUT=gpu_out TOTAL_S=470 bash scripts/gpu_recipe.sh
-# The same script at toy size on a CPU (tests/models/test_gpu_recipe.py):
+# The student alone, at a larger batch (the second lease: one process owns the GPU, and a thin network
+# costs nearly the same per step at batch 128 as at 32, so four times the images fit the minutes):
+#   OUT=gpu_out TEACHER=none BATCH=128 COUNT=30000 TOTAL_S=540 bash scripts/gpu_recipe.sh
+# The same script at toy size on a CPU, to check it before a lease:
 #   DEVICE=cpu STUDENT=toy TEACHER=toy_teacher COUNT=40 BATCH=4 TOTAL_S=60 TAIL_S=15 DISTIL_S=10 bash scripts/gpu_recipe.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,23 +32,32 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$out/gpu.
 "$py" -c "import onnxruntime as o; print('onnxruntime', o.__version__, o.get_available_providers())" \
   >>"$out/gpu.txt" 2>&1
 
-"$py" -m models.cgan train --paint "$count" --paint-seconds "${PAINT_S:-100}" --model "$student_model" --device "$device" --batch "${BATCH:-32}" \
-  --minutes "${STUDENT_MIN:-7}" --until "$train_end" --checkpoint-every 2000 --out "$runs/student" >"$runs/student.log" 2>&1 &
-student=$!
-"$py" -m models.cgan train --paint "$teacher_count" --paint-seconds "${PAINT_S:-100}" --model "$teacher_model" --device "$device" --batch "${BATCH:-32}" \
-  --minutes "${TEACHER_MIN:-6}" --until "$teacher_end" --checkpoint-every 2000 --out "$runs/teacher" >"$runs/teacher.log" 2>&1
-echo "teacher exit $?" >>"$out/gpu.txt"
-"$py" -m models.cgan distil --teacher "$runs/teacher/checkpoint.pt" --device "$device" --batch "${BATCH:-32}" \
-  --student "$student_model" --minutes "${DISTIL_MIN:-3}" --until "$train_end" --out "$runs/distilled" >"$runs/distil.log" 2>&1
-echo "distil exit $?" >>"$out/gpu.txt"
-wait "$student"
-echo "student exit $?" >>"$out/gpu.txt"
+runs_made="student"
+if [ "$teacher_model" = none ]; then
+  "$py" -m models.cgan train --paint "$count" --paint-seconds "${PAINT_S:-100}" --model "$student_model" --device "$device" \
+    --batch "${BATCH:-32}" --lr "${LR:-0.002}" --ema-kimg "${EMA_KIMG:-10}" --until "$train_end" --checkpoint-every 2000 \
+    --out "$runs/student" >"$runs/student.log" 2>&1
+  echo "student exit $?" >>"$out/gpu.txt"
+else
+  "$py" -m models.cgan train --paint "$count" --paint-seconds "${PAINT_S:-100}" --model "$student_model" --device "$device" --batch "${BATCH:-32}" \
+    --minutes "${STUDENT_MIN:-7}" --until "$train_end" --checkpoint-every 2000 --out "$runs/student" >"$runs/student.log" 2>&1 &
+  student=$!
+  "$py" -m models.cgan train --paint "$teacher_count" --paint-seconds "${PAINT_S:-100}" --model "$teacher_model" --device "$device" --batch "${BATCH:-32}" \
+    --minutes "${TEACHER_MIN:-6}" --until "$teacher_end" --checkpoint-every 2000 --out "$runs/teacher" >"$runs/teacher.log" 2>&1
+  echo "teacher exit $?" >>"$out/gpu.txt"
+  "$py" -m models.cgan distil --teacher "$runs/teacher/checkpoint.pt" --device "$device" --batch "${BATCH:-32}" \
+    --student "$student_model" --minutes "${DISTIL_MIN:-3}" --until "$train_end" --out "$runs/distilled" >"$runs/distil.log" 2>&1
+  echo "distil exit $?" >>"$out/gpu.txt"
+  wait "$student"
+  echo "student exit $?" >>"$out/gpu.txt"
+  runs_made="student teacher distilled"
+fi
 
-for run in student teacher distilled; do
+for run in $runs_made; do
   "$py" -m models.cgan pack "$runs/$run/checkpoint.pt" "$out/$run.pt" --nets G_ema >>"$out/gpu.txt" 2>&1
 done
-[ "$device" = cuda ] && "$py" scripts/gpu_generator_bench.py "$runs/student/checkpoint.pt" "$runs/teacher/checkpoint.pt" \
-  >"$runs/bench.log" 2>&1
+[ "$device" = cuda ] && [ "$teacher_model" != none ] && "$py" scripts/gpu_generator_bench.py \
+  "$runs/student/checkpoint.pt" "$runs/teacher/checkpoint.pt" >"$runs/bench.log" 2>&1
 tar -czf "$out/runs.tgz" -C "$runs" --exclude='*.pt' .
 tail -n 3 "$runs"/*.log >>"$out/gpu.txt"
 echo "seconds $(($(date +%s) - start))" >>"$out/gpu.txt"

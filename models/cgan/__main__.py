@@ -75,8 +75,8 @@ def cmd_train(a: argparse.Namespace) -> None:
         cfg = StyleGANConfig(styles=data.families, generator=gcfg, d_channels=TOY_D)
     s = TrainSettings(
         batch=a.batch, lr_g=a.lr, lr_d=a.lr, r1_gamma=a.r1_gamma, recon=a.recon,
-        augment=parse_policy(a.augment), ema_kimg=a.ema_kimg, steps=a.steps, minutes=a.minutes,
-        until=a.until, checkpoint_every=a.checkpoint_every, seed=a.seed,
+        augment=parse_policy(a.augment), ema_kimg=a.ema_kimg, diversity=a.diversity, steps=a.steps,
+        minutes=a.minutes, until=a.until, checkpoint_every=a.checkpoint_every, seed=a.seed,
     )  # fmt: skip
     print(json.dumps(StyleTrainer(cfg, data, a.out, s).run()))
 
@@ -135,6 +135,9 @@ def main() -> None:
     t.add_argument("--recon", type=float, default=1.0, help="discriminator reconstruction weight (0 = off)")
     t.add_argument("--augment", default="color,translation,cutout", help="DiffAugment ops, or 'none'")
     t.add_argument("--ema-kimg", type=float, default=10.0)
+    t.add_argument(
+        "--diversity", type=float, default=2.0, help="mode-seeking weight within a style (0 = off)"
+    )
     t.add_argument("--checkpoint-every", type=int, default=1000)
     t.add_argument("--device", default="cpu")
     t.add_argument("--threads", type=int, default=0)

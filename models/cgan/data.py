@@ -87,3 +87,11 @@ class StyleData:
 def random_styles(n: int, n_styles: int, device: torch.device) -> torch.Tensor:
     """One-hot styles drawn uniformly: each family gets the same share of the generator's steps."""
     return F.one_hot(torch.randint(0, n_styles, (n,), device=device), n_styles).float()
+
+
+def paired_styles(n: int, n_styles: int, device: torch.device) -> torch.Tensor:
+    """Styles whose two halves match row for row (row i and row i + n//2): mode seeking compares
+    exactly those pairs, so it asks two noises of one style for two layouts, and a change of style
+    cannot pass for variety."""
+    half = random_styles(n // 2, n_styles, device)
+    return torch.cat([half, half, random_styles(n - 2 * (n // 2), n_styles, device)])

@@ -17,10 +17,10 @@ import torch
 import torch.nn.functional as F
 
 from models.cgan.augment import diff_augment
-from models.cgan.data import StyleData, random_styles
+from models.cgan.data import StyleData, paired_styles, random_styles
 from models.cgan.networks import StyleDiscriminator, StyleGANConfig, StyleGenerator
 from models.checkpoint import plot_losses, save_atomic, save_grid
-from models.train import update_ema
+from models.train import mode_seeking, update_ema
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,10 @@ class TrainSettings:
     augment: tuple[str, ...] = ("color", "translation", "cutout")
     ema_kimg: float = 10.0
     ema_rampup: float = 0.05
+    # MSGAN's mode-seeking weight (0 = off), between pairs of one style. Without it the first GPU
+    # students drew one cell layout in every style and recoloured it (docs/gpu/README.md), the same
+    # collapse painterly met and this term cured there.
+    diversity: float = 2.0
     steps: int = 10_000
     minutes: float = 0.0  # > 0: stop at this wall-clock budget, whichever comes first
     until: float = 0.0  # > 0: stop at this time.time(), a lease's hard end, painting included
@@ -95,11 +99,13 @@ class StyleTrainer:
     def g_step(self) -> dict[str, torch.Tensor]:
         s, bs = self.s, self.s.batch
         z = torch.randn(bs, self.cfg.generator.z_dim, device=self.device)
-        c = random_styles(bs, len(self.cfg.styles), self.device)
+        c = paired_styles(bs, len(self.cfg.styles), self.device)
         w = self.G.mapping(z, c)
         fake = self.G.synthesis(w)
         d_fake, _ = self.D(diff_augment(fake, s.augment), c)
         loss = F.softplus(-d_fake).mean()
+        if s.diversity > 0 and bs >= 2:
+            loss = loss + s.diversity * mode_seeking(fake, w)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()

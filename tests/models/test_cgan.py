@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from models.cgan.__main__ import TOY, TOY_D, TOY_TEACHER
 from models.cgan.augment import diff_augment, parse_policy
-from models.cgan.data import StyleData
+from models.cgan.data import StyleData, paired_styles
 from models.cgan.distil import distil
 from models.cgan.export import export_style_model
 from models.cgan.networks import StyleGANConfig, StyleMapping
@@ -61,6 +61,15 @@ def test_a_style_blend_is_a_blend_of_embeddings() -> None:
     a, b = torch.eye(3)[:1], torch.eye(3)[1:2]
     mid = m.embed(0.5 * a + 0.5 * b)
     assert torch.allclose(mid, 0.5 * m.embed(a) + 0.5 * m.embed(b), atol=1e-6)
+
+
+def test_mode_seeking_pairs_share_their_style() -> None:
+    """Row i and row i + n//2 must be one style, or mode seeking rewards a style change as variety."""
+    for n in (2, 7, 128):
+        c = paired_styles(n, 10, torch.device("cpu"))
+        h = n // 2
+        assert c.shape == (n, 10) and torch.equal(c[:h], c[h : 2 * h])
+    assert len({tuple(r.tolist()) for r in paired_styles(128, 10, torch.device("cpu"))}) > 3
 
 
 def test_training_leaves_checkpoint_progress_and_style_centres(runs: Path) -> None:
