@@ -11,7 +11,9 @@ held-out real images (the floor a perfect generator would reach at that sample c
 - SWD ×1e3 per Laplacian-pyramid level (256 … 16 px): where detail departs from the data's.
 - spectrum gap: mean |Δ log10 power| of the grey radial spectrum, high-frequency half and overall.
 - coverage: share of samples the family classifier (trained on DATA, cached as DATA/classifier.pt)
-  assigns to each family; families under a quarter of the uniform share count as empty.
+  assigns to each family; families under a quarter of the uniform share count as empty. A model with
+  styles is sampled one style at a time in equal shares, and `style accuracy` is the share the
+  classifier files under the style asked for.
 - memorisation: median nearest-training-image distance of samples over that of held-out real images
   (64² pixels, and classifier features); ≪ 1 means copying.
 - interpolation smoothness: largest and mean frame-to-frame RMS step along a 60-step latent path.
@@ -47,11 +49,26 @@ MAX_SIZE = 256  # the pyramid's finest level; larger models and data are compare
 CLOSEST_PAIRS = 8  # generated images nearest a training image, shown beside it in report.png
 
 
-def sample(gen: OnnxGenerator, n: int, seed: int, batch: int = 16) -> np.ndarray:
-    """n images through the model's own sampler (mapping network and truncation from the manifest)."""
+def sample(gen: OnnxGenerator, n: int, seed: int, batch: int = 16) -> tuple[np.ndarray, list[str] | None]:
+    """n images through the model's own sampler (mapping network and truncation from the manifest),
+    and for a model with styles the style each was asked in.
+
+    A style model is sampled one style at a time, in equal shares, as the balanced data holds its
+    families and as a VJ selects them: the blend of every style (its sampler's default) is a
+    mixture no family looks like, and would hide whether each style draws its own family."""
     rng = np.random.default_rng(seed)
-    latents = gen.sample_latents(n, rng)
-    return np.concatenate([gen.generate_rgb(latents[s : s + batch]) for s in range(0, n, batch)])
+    names = gen.styles.names if len(gen.styles) else ()
+    if not names:
+        latents = gen.sample_latents(n, rng)
+        asked = None
+    else:
+        asked = [names[i % len(names)] for i in range(n)]
+        latents = np.empty((n, gen.latent_dim), np.float32)
+        for k in range(len(names)):
+            rows = np.arange(k, n, len(names))
+            latents[rows] = gen.sample_latents(len(rows), rng, np.eye(len(names), dtype=np.float32)[k])
+    images = np.concatenate([gen.generate_rgb(latents[s : s + batch]) for s in range(0, n, batch)])
+    return images, asked
 
 
 def smoothness(gen: OnnxGenerator, seed: int, steps: int = 60) -> dict:
@@ -87,7 +104,9 @@ class Reference:
         _, self.held_features = family_classifier.predict(self.judge.net, held)
 
 
-def column(ref: Reference, images: np.ndarray, seed: int, held_out: bool = False) -> tuple[dict, dict]:
+def column(
+    ref: Reference, images: np.ndarray, seed: int, held_out: bool = False, asked: list[str] | None = None
+) -> tuple[dict, dict]:
     """The metrics of one set of images against the reference, and the seconds each took."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -103,6 +122,8 @@ def column(ref: Reference, images: np.ndarray, seed: int, held_out: bool = False
     t = time.perf_counter()
     probs, feats = family_classifier.predict(ref.judge.net, images)
     out["coverage"] = coverage(probs, ref.judge.families)
+    if asked is not None:
+        out["coverage"]["style_accuracy"] = style_accuracy(probs, ref.judge.families, asked)
     timings["coverage"] = time.perf_counter() - t
     if not held_out:
         t = time.perf_counter()
@@ -116,6 +137,16 @@ def column(ref: Reference, images: np.ndarray, seed: int, held_out: bool = False
         out["closest_pairs"] = np.stack([pixels[closest], ref.train_pixels[mem["nearest_train"][closest]]], 1)
         timings["memorisation"] = time.perf_counter() - t
     return out, timings
+
+
+def style_accuracy(probs: np.ndarray, families: list[str], asked: list[str]) -> float | None:
+    """Share of samples the judge files under the very style they were asked in: whether a VJ who
+    selects `glass` gets glass. None when no style is named like a data family."""
+    pairs = [(i, families.index(a)) for i, a in enumerate(asked) if a in families]
+    if not pairs:
+        return None
+    picked = probs.argmax(axis=1)
+    return round(float(np.mean([picked[i] == k for i, k in pairs])), 4)
 
 
 def _names(models: list[Path]) -> list[str]:
@@ -145,9 +176,9 @@ def evaluate(
     columns[HELD_OUT], timings[HELD_OUT] = column(ref, data.images[ref.parts.held], seed + 2, held_out=True)
     for name, model, gen in zip(_names(models), models, gens):
         t = time.perf_counter()
-        images = sample(gen, samples, seed)
+        images, asked = sample(gen, samples, seed)
         took = {"sample": time.perf_counter() - t}
-        columns[name], more = column(ref, images, seed + 2)
+        columns[name], more = column(ref, images, seed + 2, asked=asked)
         took.update(more)
         t = time.perf_counter()
         columns[name]["smoothness"] = smoothness(gen, seed)

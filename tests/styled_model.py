@@ -1,8 +1,9 @@
 """A real, tiny class-conditional model exported with the project's exporter, for the style tests.
 
-The conditional model the piece will ship does not exist yet; the engine's side of the contract is
-tested on this one: a mapping network fed noise ⊕ style weights, a synthesis network, both through
-`models.export.export_generator` like any model, so manifest, ONNX files and sampler are the real ones.
+The shipped conditional model (models/paintbox) is 20 MB and 19 ms a frame; the engine's side of the
+contract is tested on this one, which builds in a second: a mapping network fed noise ⊕ style
+weights, a synthesis network, both through `models.export.export_generator` like any model, so
+manifest, ONNX files and sampler are the real ones.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ def _rows(report: dict) -> list[tuple[str, list[str]]]:
         rows.append((f"share {fam}", get(f"coverage/shares/{fam}", "{:.1%}")))
     thr = cols[names[0]]["coverage"]["empty_threshold"]
     rows.append((f"empty families (<{thr:.1%})", get("coverage/empty_families", "{}")))
+    rows.append(("style accuracy (asked = seen)", get("coverage/style_accuracy", "{:.1%}")))
     rows.append(("classifier mean confidence", get("coverage/mean_confidence", "{:.2f}")))
     rows.append(("memorisation ratio pixels", get("memorisation/pixels/ratio", "{:.3f}")))
     rows.append(("memorisation ratio features", get("memorisation/features/ratio", "{:.3f}")))

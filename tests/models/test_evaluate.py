@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
+from engine.generator.onnx_generator import OnnxGenerator
 from models import evaluate
 from models.metrics import classifier
 from models.metrics.coverage import coverage
@@ -134,3 +135,23 @@ def test_cli_writes_report_for_the_shipped_model(
 def test_cli_names_a_bad_data_folder(shipped_model: Path, tmp_path: Path, capsys) -> None:
     rc = evaluate.main(["--model", str(shipped_model), "--data", str(tmp_path), "--out", str(tmp_path / "r")])
     assert rc == 2 and str(tmp_path) in capsys.readouterr().err
+
+
+def test_a_style_model_is_sampled_style_by_style_in_equal_shares(tmp_path: Path) -> None:
+    from tests.styled_model import STYLES as TINY_STYLES
+    from tests.styled_model import export_styled_model
+
+    gen = OnnxGenerator(export_styled_model(tmp_path / "styled"), provider="cpu", threads=1)
+    images, asked = evaluate.sample(gen, 9, seed=0, batch=4)
+    assert images.shape[0] == 9 and asked is not None
+    assert [asked.count(s) for s in TINY_STYLES] == [3, 3, 3]
+    # Each style's samples sit around that style's own picture, apart from the others'.
+    means = {s: images[[i for i, a in enumerate(asked) if a == s]].astype(float).mean(0) for s in TINY_STYLES}
+    assert np.abs(means["marble"] - means["glass"]).mean() > 5
+
+
+def test_style_accuracy_counts_samples_filed_under_their_style() -> None:
+    families = ["marble", "glass", "contour"]
+    probs = np.array([[0.9, 0.1, 0], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])
+    assert evaluate.style_accuracy(probs, families, ["marble", "glass", "glass", "contour"]) == 0.75
+    assert evaluate.style_accuracy(probs, families, ["a", "b", "c", "d"]) is None
