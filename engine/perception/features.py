@@ -42,6 +42,21 @@ class FeatureSpec:
 
 _SPECS = (
     FeatureSpec("presence", 0, 1, "1 while a person is seen (with hysteresis), else 0. Not filtered."),
+    FeatureSpec(
+        "count",
+        0,
+        10,
+        "People in view: poses tracked, at most [perception] max_people; 0 while presence is 0. "
+        "Not filtered.",
+    ),
+    FeatureSpec(
+        "viewer_id",
+        0,
+        16,
+        "The viewer's id, a small integer (1..16) that stays with that person while they are in view: "
+        "a new value means a new viewer (the other features then glide over [perception] crossfade_s). "
+        "0 while nobody is there. Not filtered.",
+    ),
     FeatureSpec("x", -1, 1, "Head position across the camera image: -1 left edge, +1 right edge. Neutral 0."),
     FeatureSpec("y", -1, 1, "Head position down the camera image: -1 top edge, +1 bottom edge. Neutral 0."),
     FeatureSpec(
@@ -107,6 +122,7 @@ _SPECS = (
 )
 
 FEATURES: dict[str, FeatureSpec] = {s.name: s for s in _SPECS}
+FACTS = ("presence", "count", "viewer_id")  # counted, not measured: never filtered nor crossfaded
 EXPRESSION = ("smile", "mouth_open", "brow_raise", "eye_open")  # only the face mesh can tell these
 
 # Fitted on real photographs with the refined face mesh (refine_landmarks=True, whose lip
@@ -219,7 +235,7 @@ def combine(
     if not present:
         return neutral_features()
     merged: dict[str, float] = {**pose, **face, "motion_energy": motion}
-    merged["presence"] = 1.0
+    merged.update(presence=1.0, count=1.0, viewer_id=1.0)  # one person; the tracker counts crowds
     return clamp_features(merged)
 
 

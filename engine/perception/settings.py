@@ -15,7 +15,7 @@ from engine.config_meta import ConfigError, check_fields, choices, rng
 # Pose landmark model file per MediaPipe model_complexity. Only the files inside the
 # wheel work offline; the others would be downloaded on first use, which an
 # installation without network cannot do.
-_POSE_MODEL_FILES = {
+POSE_MODEL_FILES = {
     0: "pose_landmark_lite.tflite",
     1: "pose_landmark_full.tflite",
     2: "pose_landmark_heavy.tflite",
@@ -29,7 +29,7 @@ def bundled_pose_complexities() -> tuple[int, ...]:
     if spec is None or not spec.submodule_search_locations:
         return ()
     root = Path(next(iter(spec.submodule_search_locations))) / "modules" / "pose_landmark"
-    return tuple(c for c, name in _POSE_MODEL_FILES.items() if (root / name).is_file())
+    return tuple(c for c, name in POSE_MODEL_FILES.items() if (root / name).is_file())
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,17 @@ class PerceptionSettings:
     otherwise on the whole frame, keeping the largest of max_faces faces.
     static_images: detect from scratch on every frame (stills, tests) instead
     of tracking between video frames.
+    max_people: poses tracked at once. With more than one, MediaPipe's person detector runs on
+    every frame until that many are tracked. Measured on the 2-core CPU (python -m
+    engine.perception.bench, ms per frame with face mesh and mask): 1 → 30 with one person in
+    view (as before it); 2 → 42 with one, 50 with two; 4 → 41 with one, 62-70 with two, past
+    the 66 ms a 15 Hz perception allows. In the running engine perception shares the two cores
+    with the generator and runs ~1.8× slower than alone (engine.bench: 55 ms a frame at 1), so
+    2 would fall under 15 Hz there: 1 by default, 2-4 where there are cores to spare (a GPU box).
+    switch_ratio / switch_after_s: another person becomes the viewer only after being this many
+    times as prominent (larger, nearer the centre) for this long, so two people of about the
+    same size do not make the viewer flip. crossfade_s: after a change of viewer the features
+    glide from the old viewer's values to the new one's over this long.
     """
 
     pose_model_complexity: int = field(
@@ -71,6 +82,10 @@ class PerceptionSettings:
     min_tracking_confidence: float = field(default=0.5, metadata=rng(0.0, 1.0))
     static_images: bool = False
     mask_width: int = field(default=256, metadata=rng(16, 256))
+    max_people: int = field(default=1, metadata=rng(1, 10, "poses tracked at once"))
+    switch_ratio: float = field(default=1.3, metadata=rng(1.0, 10.0, "prominence over the viewer's"))
+    switch_after_s: float = field(default=1.0, metadata=rng(0.0, 60.0, "s"))
+    crossfade_s: float = field(default=0.5, metadata=rng(0.0, 10.0, "s"))
 
     def validate(self) -> PerceptionSettings:
         """Raise ConfigError (a ValueError) naming the first bad field and its allowed values; returns

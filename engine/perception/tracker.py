@@ -1,8 +1,11 @@
 """The perception stage: camera frames in, one Viewer (named features) out.
 
-MediaPipe's pose and face mesh each run at their own rate (pose_every,
-face_every). While the pose sees a head, the face mesh reads a crop around it:
-that is the tracked person's face, and it stays readable about twice as far
+MediaPipe's pose (up to max_people of them) and face mesh each run at their own
+rate (pose_every, face_every). Of the people in view, one is the viewer: the
+most prominent, chosen with hysteresis (viewer_select.py), and a change of
+viewer glides the features over crossfade_s instead of jumping. While the
+viewer's pose sees a head, the face mesh reads a crop around it: that is the
+viewer's face, and it stays readable about twice as far
 from the camera as on the whole frame. Between runs the last result is reused,
 and a result that went missing is held for as long as presence hysteresis
 would keep the viewer, so one dropped detection does not make the scene
@@ -23,6 +26,7 @@ from engine.images import as_rgb
 from engine.messages import Frame, Viewer
 from engine.perception.features import (
     EXPRESSION,
+    FACTS,
     FEATURES,
     combine,
     face_features,
@@ -40,8 +44,11 @@ from engine.perception.landmarks import (
     head_box,
 )
 from engine.perception.one_euro import OneEuroBank
+from engine.perception.people import PeopleTracker, pose_box
+from engine.perception.pose_model import MultiPose
 from engine.perception.presence import PresenceGate
 from engine.perception.settings import PerceptionSettings
+from engine.perception.viewer_select import Allowed, FeatureCrossfade, ViewerSelector
 
 __all__ = ["PerceptionSettings", "Perceiver", "PresenceGate"]
 
@@ -58,20 +65,22 @@ def _faces(result: Any) -> list[np.ndarray]:
 
 
 class Perceiver:
-    """Runs MediaPipe on frames and turns the most prominent person into a Viewer."""
+    """Runs MediaPipe on frames and turns the most prominent person into a Viewer.
 
-    def __init__(self, settings: PerceptionSettings | None = None) -> None:
+    `allowed` limits who may be the viewer (e.g. a calibrated zone); see ViewerSelector.
+    """
+
+    def __init__(self, settings: PerceptionSettings | None = None, allowed: Allowed | None = None) -> None:
         import mediapipe as mp  # heavy; only the stage that perceives pays for it
 
         self.settings = s = (settings or PerceptionSettings()).validate()
         video = not s.static_images
         pose_seg = s.segmentation and s.segmentation_model == "pose"
-        self._pose: Any = mp.solutions.pose.Pose(
-            static_image_mode=not video,
-            model_complexity=s.pose_model_complexity,
-            smooth_landmarks=video,
-            enable_segmentation=pose_seg,
-            smooth_segmentation=video and pose_seg,
+        self._pose = MultiPose(
+            complexity=s.pose_model_complexity,
+            num_poses=s.max_people,
+            video=video,
+            segmentation=pose_seg,
             min_detection_confidence=s.min_detection_confidence,
             min_tracking_confidence=s.min_tracking_confidence,
         )
@@ -95,6 +104,10 @@ class Perceiver:
         self._closed = False
         self._filters = OneEuroBank(s.min_cutoff, s.beta, s.d_cutoff)
         self._gate = PresenceGate(s.presence_on_frames, s.presence_off_frames)
+        # People are held as long as presence holds the viewer; counted in pose runs.
+        self._people = PeopleTracker(forget_after=s.presence_off_frames)
+        self._selector = ViewerSelector(s.switch_ratio, s.switch_after_s, allowed)
+        self._crossfade = FeatureCrossfade(s.crossfade_s, keep=FACTS)
         self._mp_time_us = 0
         self._clear()
 
@@ -106,12 +119,16 @@ class Perceiver:
     def _clear(self) -> None:
         self._filters.reset()
         self._gate.reset()
+        self._people.reset()
+        self._selector.reset()
+        self._crossfade.reset()
+        self._viewer_changed = False
         self._count = 0
         self._pose_lm: np.ndarray | None = None  # latest detection, held through short misses
         self._pose_seen_at = -(10**9)
         self._face_lm: np.ndarray | None = None
         self._face_seen_at = -(10**9)
-        self._pose_found = self._face_found = False
+        self._pose_found = self._face_found = self._anyone = False
         self._pose_history: list[tuple[float, np.ndarray]] = []  # recent detections, for velocity
         self._speed = 0.0
         self._mask: np.ndarray | None = None
@@ -128,6 +145,7 @@ class Perceiver:
             self._count += 1
             if self._last is not None and t < self._last.capture_time - CLOCK_JUMP_BACK:
                 self._filters.reset()  # a restarted source clock: filters would freeze until it caught up
+                self._crossfade.reset()
             image = as_rgb(frame.image)
             shape = np.shape(frame.image)
             h, w = (int(shape[0]), int(shape[1])) if len(shape) >= 2 else (0, 0)
@@ -145,11 +163,17 @@ class Perceiver:
             pose_lm = self._pose_lm if n - self._pose_seen_at <= hold else None
             face_lm = self._face_lm if n - self._face_seen_at <= hold else None
             was_present = self._gate.present
-            present = self._gate.update(self._pose_found or self._face_found)
+            present = self._gate.update(self._anyone or self._face_found)
             if present and not was_present:
                 # Start from the newcomer's real values rather than gliding in from neutral,
                 # which scenes would read as motion that never happened.
                 self._filters.reset()
+            elif present and self._viewer_changed and self._last is not None:
+                # Another person took over: filter their values from scratch, and glide there
+                # from what the scenes saw last, so the picture turns toward them smoothly.
+                self._filters.reset()
+                self._crossfade.start(self._last.features, t)
+            self._viewer_changed = False
             face = face_features(face_lm, w, h)
             if not self._face_found and self._pose_found:
                 # A held face only bridges the expression; where the viewer is and how the
@@ -159,6 +183,13 @@ class Perceiver:
             smooth = self._filters({k: v for k, v in raw.items() if k != "presence"}, t)
             features = {name: spec.clamp(smooth.get(name, raw[name])) for name, spec in FEATURES.items()}
             features["presence"] = 1.0 if present else 0.0
+            viewer = self._selector.viewer if present else None
+            features["count"] = FEATURES["count"].clamp(max(1, len(self._people.people)) if present else 0)
+            features["viewer_id"] = float(viewer or 0) if present else 0.0
+            if present:
+                features = self._crossfade(features, t)
+            else:
+                self._crossfade.reset()
             self._last = Viewer(
                 features=features,
                 capture_time=t,
@@ -174,7 +205,8 @@ class Perceiver:
             if self._closed:
                 return
             self._closed = True
-            for sol in (self._pose, self._selfie, self._mesh, self._head_mesh):
+            self._pose.close()
+            for sol in (self._selfie, self._mesh, self._head_mesh):
                 if sol is not None:
                     sol.close()
 
@@ -193,19 +225,26 @@ class Perceiver:
         the capture time keeps them honest. The stamp must rise strictly.
         """
         self._mp_time_us = max(self._mp_time_us + 1, int(round(t * 1e6)) + 1)
-        for sol in (self._pose, self._selfie, self._mesh, self._head_mesh):
+        for sol in (self._selfie, self._mesh, self._head_mesh):
             if sol is not None and hasattr(sol, "_simulated_timestamp"):
                 sol._simulated_timestamp = self._mp_time_us - 33333
 
     def _run_pose(self, image: np.ndarray | None, n: int, t: float, w: int, h: int) -> None:
         lm, mask = None, None
-        if image is not None:
-            res = self._pose.process(image)
-            if res.pose_landmarks is not None:
-                lm = np.array([[p.x, p.y, p.z, p.visibility] for p in res.pose_landmarks.landmark])
-                mask = getattr(res, "segmentation_mask", None)
-            if self._selfie is not None:
-                mask = self._selfie.process(image).segmentation_mask
+        poses = self._pose.detect(image, t) if image is not None else []
+        boxed = [(box, pose, m) for pose, m in poses if (box := pose_box(pose)) is not None]
+        ids = self._people.update([b for b, _, _ in boxed], n)
+        before = self._selector.viewer
+        viewer = self._selector.update(self._people.people, t)
+        if viewer != before:
+            self._pose_history.clear()  # another body: its landmarks' difference is no velocity
+            self._viewer_changed = before is not None and viewer is not None
+        for pid, (_, pose, m) in zip(ids, boxed):
+            if pid == viewer:
+                lm, mask = pose, m
+        self._anyone = bool(boxed)
+        if image is not None and self._selfie is not None:
+            mask = self._selfie.process(image).segmentation_mask
         self._pose_found = lm is not None
         self._speed = 0.0
         history = self._pose_history

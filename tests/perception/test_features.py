@@ -22,6 +22,8 @@ from tests.perception.conftest import Landmarker
 
 EXPECTED_RANGES = {
     "presence": (0, 1),
+    "count": (0, 10),
+    "viewer_id": (0, 16),
     "x": (-1, 1),
     "y": (-1, 1),
     "distance": (0, 1),
