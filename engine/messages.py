@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from engine.perception.crowd_types import Crowd
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,8 @@ class Viewer:
     float32 0..1 at low resolution, or None. `skeleton` holds normalised pose
     landmarks (33×3: x, y, visibility) for the HUD; it leaves the process only
     as /viewer/skeleton, and only when the user sets `[osc] send_landmarks`.
+    `crowd` is everyone in view as blobs (engine.perception.crowd), or None where crowd
+    perception is off.
     """
 
     features: Mapping[str, float]
@@ -40,6 +46,7 @@ class Viewer:
     frame_index: int
     mask: np.ndarray | None = None
     skeleton: np.ndarray | None = None
+    crowd: Crowd | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +79,5 @@ class RenderInput:
     note: str = ""  # small unobtrusive status note, e.g. "camera not found, retrying"
     recording: bool = False  # --record is writing this picture: the overlay shows a red dot
     t: float = 0.0  # the frame's clock time (offline: its fixed step): what animates the grain
+    dissolve: float = 1.0  # share of this picture over the one held at the last scene switch (1 = none)
+    cut: int = 0  # counts scene switches: a new value makes the renderer hold the picture on screen

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.clock import FixedStepClock
-from engine.perception.tracker import Perceiver
+from engine.perception.crowd import build_perceiver
 from engine.sources import CameraSource, SourceError, VideoSource, open_source
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def run_offline(app: App) -> None:
     clock = FixedStepClock(probe.fps)
     dt = 1.0 / probe.fps
     limit = cfg.run.frames or None
-    perceiver = Perceiver(cfg.perception)
+    perceiver = build_perceiver(cfg)  # the viewer, and the crowd where a scene reads it
     output = app.open_output(probe.fps)
     try:
         for frame in probe.frames(limit):

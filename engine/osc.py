@@ -29,15 +29,19 @@ import numpy as np
 
 from engine.config_meta import rng
 from engine.hostport import parse_target, resolve
+from engine.osc_crowd import CrowdEvents, crowd_messages
 from engine.osc_map import OscMapping
 from engine.osc_wire import Sendable, encode_bundles, encode_message
 from engine.params import ParamRegistry
+from engine.perception.crowd_types import Crowd
 
 log = logging.getLogger(__name__)
 
 GROUPS = {
-    "viewer": "/viewer/<feature> <float> per frame (and /viewer/skeleton if landmarks are enabled)",
-    "events": "/viewer/enter, /viewer/leave, /scene/changed <name>, /preset/loaded <name>",
+    "viewer": "/viewer/<feature> <float> per frame (and /viewer/skeleton if landmarks are enabled;"
+    " /crowd/count, /crowd/centroid, /crowd/spread, /crowd/motion while crowd perception runs)",
+    "events": "/viewer/enter, /viewer/leave, /crowd/enter <id>, /crowd/leave <id>, /scene/changed <name>,"
+    " /preset/loaded <name>",
     "latent": "/latent/speed <float σ/s>, /latent/pc <floats: first PCA coordinates in σ>",
     "engine": "/engine/fps <float>",
     "params": "/param/<name> <float> whenever a parameter changes, plus mapped addresses (feedback)",
@@ -70,6 +74,7 @@ class FrameState:
     pcs: Sequence[float]  # first PCA coordinates of the current latent, in σ
     fps: float
     skeleton: np.ndarray | None = None  # only sent with send_landmarks
+    crowd: Crowd | None = None  # everyone in view, where crowd perception runs (engine.osc_crowd)
 
 
 class _Target:
@@ -127,6 +132,7 @@ class OscOut:
         self._events: list[bytes] = []
         self._echo: dict[str, float] = {}  # coalesced: the newest value per parameter
         self._present = False
+        self._crowd_events = CrowdEvents(self.event)
         self.sent = 0
         if registry is not None:
             registry.subscribe(self.param_changed)
@@ -154,6 +160,7 @@ class OscOut:
         if present != self._present:
             self._present = present
             self.event("/viewer/enter" if present else "/viewer/leave")
+        self._crowd_events(state.crowd)
         with self._lock:
             events, self._events = self._events, []
             echo, self._echo = self._echo, {}
@@ -180,6 +187,8 @@ class OscOut:
             if self.send_landmarks and s.skeleton is not None:
                 flat = np.asarray(s.skeleton, np.float32).ravel().tolist()
                 out.append(encode_message("/viewer/skeleton", flat))
+            if s.crowd is not None:
+                out += crowd_messages(s.crowd)
             return out
         if group == "latent":
             return [

@@ -21,6 +21,7 @@ import numpy as np
 
 from engine.mailbox import Mailbox
 from engine.messages import Frame, Viewer
+from engine.perception.crowd import build_perceiver
 from engine.perception.tracker import Perceiver
 from engine.pipeline import Step, absent_viewer
 from engine.procstat import sample as proc_sample
@@ -77,7 +78,7 @@ class RealtimeRunner:
         app, cfg = self.app, self.cfg
         output = app.open_output(cfg.run.fps)
         # Models load and warm up before the clock starts, so the first seconds are not all "nobody there".
-        perceiver = Perceiver(cfg.perception)
+        perceiver = build_perceiver(cfg)  # the viewer, and the crowd where a scene reads it
         perceiver.process(
             Frame(np.zeros((cfg.camera.height, cfg.camera.width, 3), np.uint8), 0.0, -1, "warmup")
         )

@@ -3,9 +3,10 @@
 # Re-installs only when a requirements file changed (a stamp holds their hash).
 set -euo pipefail
 kind="${1:-runtime}"
+# dev: opencv-doc ships vtest.avi (people walking down a campus), the real clip of the crowd tests
 case "$kind" in
   runtime) reqs=requirements.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri" ;;
-  dev) reqs=requirements-dev.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri xvfb liblo-tools puredata-core strace systemd" ;;
+  dev) reqs=requirements-dev.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri xvfb liblo-tools puredata-core strace systemd opencv-doc" ;;
   *) echo "setup.sh: unknown kind '$kind'" >&2; return 2 ;;
 esac
 
