@@ -10,6 +10,7 @@ must not freeze the picture mid-pulse: levels and beats go stale and fall to 0.
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections import deque
@@ -20,7 +21,7 @@ SYNC_KEYS = {
     "beat_phase": "0..1 position within the current beat (0 on the beat); 0 without tempo",
     "beat_pulse": "1 on the beat, decaying to about 0 within a quarter beat",
     "beat_count": "beats received since start (or the index the sound system sent)",
-    "bpm": "tempo: from /sync/bpm, else estimated from /sync/beat intervals; 0 if unknown",
+    "bpm": "tempo: from /sync/bpm or a tap tempo, else estimated from /sync/beat intervals; 0 if unknown",
     "level": "0..1 audio level from /audio/level; 0 when none arrived for `stale_s`",
     "bands": f"how many band values /audio/bands sent (at most {MAX_BANDS})",
     "band_<i>": "0..1 level of band i (band_0 = lowest)",
@@ -35,6 +36,9 @@ class SyncTracker:
         self.beat_count = 0
         self.intervals: deque[float] = deque(maxlen=8)
         self.bpm_sent: float | None = None  # explicit tempo wins over the estimate
+        self.taps: deque[float] = deque(maxlen=8)
+        self.bpm_tapped: float | None = None
+        self.tap_at: float | None = None  # the latest tap: without later beats, the phase runs from it
         self.level_value = 0.0
         self.bands_values: tuple[float, ...] = ()
         self.last_level = -1e9
@@ -49,6 +53,19 @@ class SyncTracker:
             self.intervals.clear()  # a pause or a double tap: start estimating afresh
         self.last_beat = t
         self.beat_count = index if index is not None and index >= 0 else self.beat_count + 1
+        self.last_any = max(self.last_any, t)
+
+    def tap(self, t: float) -> None:
+        """Tap tempo (a person marking beats when no sound system does): three or more taps set the
+        tempo from their median interval, and every tap puts the beat's phase on it, so one tap
+        re-aligns a known tempo. It holds after the taps stop; a later /sync/bpm or later beats win."""
+        if self.taps and not 0.15 <= t - self.taps[-1] <= 2.0:  # 30..400 bpm, as beat()
+            self.taps.clear()
+        self.taps.append(t)
+        if len(self.taps) >= 3:
+            self.bpm_tapped = 60.0 / statistics.median(b - a for a, b in itertools.pairwise(self.taps))
+            self.bpm_sent = None  # the latest tempo wins: a sender that is still there sends it again
+        self.tap_at = t
         self.last_any = max(self.last_any, t)
 
     def set_bpm(self, t: float, bpm: float) -> None:
@@ -69,14 +86,17 @@ class SyncTracker:
     def bpm(self) -> float:
         if self.bpm_sent:
             return self.bpm_sent
-        if len(self.intervals) >= 2:
+        if len(self.intervals) >= 2 and not self._tapped_last():
             return 60.0 / statistics.median(self.intervals)
-        return 0.0
+        return self.bpm_tapped or 0.0
+
+    def _tapped_last(self) -> bool:
+        return self.tap_at is not None and (self.last_beat is None or self.tap_at > self.last_beat)
 
     def snapshot(self, t: float) -> dict[str, float]:
         bpm = self.bpm()
         phase, since = 0.0, math.inf
-        if self.last_beat is not None:
+        if self.last_beat is not None and not self._tapped_last():
             since = max(0.0, t - self.last_beat)
             if bpm > 0:
                 period = 60.0 / bpm
@@ -84,7 +104,7 @@ class SyncTracker:
                 # free-run on the tempo between beats; once they stop, stop pulsing rather than run on forever
                 since = math.inf if since > max(4 * period, self.stale_s) else phase * period
         elif bpm > 0:
-            phase = (t * bpm / 60.0) % 1.0
+            phase = ((t - (self.tap_at or 0.0)) * bpm / 60.0) % 1.0
             since = phase * 60.0 / bpm
         decay = 0.1 if bpm <= 0 else min(0.1, 7.5 / bpm)  # time constant ≤ an eighth of a beat
         out = {
