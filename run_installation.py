@@ -20,7 +20,7 @@ EXAMPLES = """examples:
   python run_installation.py --source visitor.mp4 --offline --headless --record render.mp4
   python run_installation.py --osc-in 0.0.0.0:9000 --osc-allow 192.168.1.0/24 \\
       --osc-feedback 192.168.1.30:9001 --osc-out 127.0.0.1:57120      TouchOSC + SuperCollider
-keys: Esc quits, F toggles fullscreen, D toggles the HUD, B blackout, J jumps to a new keyframe.
+keys: Esc quits, F fullscreen, D HUD, B blackout, J new keyframe, N/P next/previous scene, T tap tempo.
 OSC address space, mappings, TouchOSC and Pd examples: docs/osc.md
 """
 
@@ -92,6 +92,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--stats", metavar="PATH.json", help="write fps, stage ms, latency, frame times on exit")
     ap.add_argument("--hud", action="store_true", default=None, help="start with the HUD shown (toggle: D)")
+    ap.add_argument(
+        "--watch",
+        action="store_true",
+        default=None,
+        help="reload edited scenes/*.py, shaders and the --config file live; "
+        "a broken file keeps the last good version running (off by default)",
+    )
     ap.add_argument("--list-scenes", action="store_true", help="list scenes and exit")
     ap.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="default: INFO")
     ap.add_argument(
@@ -117,6 +124,7 @@ def overrides(args: argparse.Namespace) -> dict[str, dict]:
             "stats",
             "hud",
             "log_level",
+            "watch",
         )
     }
     out: dict[str, dict] = {"run": {k: v for k, v in run.items() if v is not None}}
@@ -171,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         reload = (lambda: load_config(args.config, overrides(args))) if args.config else None
-        app = App(cfg, reload=reload)
+        app = App(cfg, reload=reload, config_path=args.config)
         return app.run()
     except ConfigError as e:  # [params] checked against the registry: known only once scenes load
         print(f"config error: {e}", file=sys.stderr)

@@ -32,6 +32,7 @@ from engine.reload import ConfigReloader
 from engine.render.recorder import check_record_path
 from engine.schedule import Schedule
 from engine.status import build_status
+from engine.watch import Watcher
 from engine.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,9 @@ class ErrorLog:
 
 
 class App:
-    def __init__(self, cfg: Config, reload: Callable[[], Config] | None = None) -> None:
+    def __init__(
+        self, cfg: Config, reload: Callable[[], Config] | None = None, config_path: str | None = None
+    ) -> None:
         # Output paths are checked before anything loads: a typo must not cost a whole run.
         if cfg.run.record:
             check_record_path(cfg.run.record)
@@ -86,6 +89,8 @@ class App:
         self.watchdog = Watchdog(cfg.watchdog)
         self.notifier = SystemdNotifier.from_env()
         self.reloader = ConfigReloader(self, reload)
+        self.config_path = config_path  # the file `reload` reads: --watch follows its edits too
+        self.watcher: Watcher | None = None  # --watch (engine.watch), while running
         self.runner = None  # the realtime runner while it runs (status reads its source)
         self.output: Output | None = None
         self.pipeline.osc.status = self.status  # /engine/status over OSC (read when OSC in starts)
@@ -118,6 +123,8 @@ class App:
         shown_at: float | None = None,
     ) -> None:
         """`shown_at`: the frame's time for the recording (offline: its fixed step; else now)."""
+        if self.watcher is not None and self.watcher.note:  # a broken file under --watch: until fixed
+            note = self.watcher.note
         inp: RenderInput = self.pipeline.render_input(image, step, note, recording=output.recording)
         t = self.wall.now() if shown_at is None else shown_at
         on_frame = None if self.on_frame is None else (lambda rgb, s=step: self.on_frame(rgb, s))
@@ -153,6 +160,10 @@ class App:
                 params.set("engine.blackout", 0.0 if params.get("engine.blackout") >= 0.5 else 1.0, "key")
             elif key == "j":
                 self.pipeline.commands.put("jump", (), self.wall.now(), origin="key")
+            elif key in ("n", "p"):  # next / previous: the show's entries, or the scenes by name
+                self.pipeline.commands.put("scene_step", (1 if key == "n" else -1,), self.wall.now(), "key")
+            elif key == "t":  # tap tempo, as /sync/tap
+                self.pipeline.commands.put("tap", (), self.wall.now(), origin="key")
         return self.stop.is_set()
 
     def finish_output(self, output: Output) -> None:
@@ -171,6 +182,8 @@ class App:
         previous = self._install_signals()
         try:
             self.pipeline.start()
+            if self.cfg.run.watch:
+                self.watcher = Watcher(self).start()
             self.http = start_status_server(self.cfg.http.listen, self.cfg.http.password, self.status)
             if self.cfg.run.offline:
                 run_offline(self)
@@ -184,6 +197,8 @@ class App:
             log.error("%s: exiting so the supervisor restarts the engine", e)
             self.exit_code = EXIT_OUTPUT_LOST
         finally:
+            if self.watcher is not None:
+                self.watcher.close()
             self.notifier.stopping()
             self._close_quietly()
             self._restore_signals(previous)

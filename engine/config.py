@@ -23,7 +23,9 @@ from engine.ops_settings import HttpSettings, LogSettings, ScheduleSettings, Wat
 from engine.osc import CONTROLLER_GROUPS, SOUND_GROUPS, OscTargetSettings
 from engine.osc_map import OscMapping
 from engine.osc_safety import is_loopback_host, parse_network
+from engine.perception.crowd import CrowdSettings
 from engine.perception.settings import PerceptionSettings
+from engine.scene_settings import ScenesSettings, ShowEntry, ShowSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "models" / "painterly"
@@ -55,6 +57,9 @@ class RunSettings:
     # 2-core CPU for the generator and perception; 1.0 on a GPU
     render_scale: float = field(default=0.5, metadata=rng(0.1, 1.0, "effect-chain resolution / output"))
     log_level: str = field(default="INFO", metadata=choices("DEBUG", "INFO", "WARNING", "ERROR"))
+    # reload edited scene files, shaders and this config file live (engine.watch): for whoever works on
+    # the piece; off in a gallery, where a half-saved file must not reach the wall
+    watch: bool = False
 
     def size_px(self) -> tuple[int, int]:
         try:
@@ -123,11 +128,14 @@ class Config:
     camera: CameraSettings = field(default_factory=CameraSettings)
     latent: LatentSettings = field(default_factory=LatentSettings)
     perception: PerceptionSettings = field(default_factory=PerceptionSettings)
+    crowd: CrowdSettings = field(default_factory=CrowdSettings)
     osc: OscSettings = field(default_factory=OscSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    scenes: ScenesSettings = field(default_factory=ScenesSettings)
+    show: ShowSettings = field(default_factory=ShowSettings)
     params: dict[str, float] = field(default_factory=dict)  # scene/engine parameters by dotted name
 
 
@@ -176,11 +184,14 @@ def build_config(data: dict) -> Config:
         camera=_build_section(CameraSettings, data.get("camera", {}), "camera"),
         latent=_build_section(LatentSettings, data.get("latent", {}), "latent"),
         perception=_build_section(PerceptionSettings, data.get("perception", {}), "perception"),
+        crowd=_build_section(CrowdSettings, data.get("crowd", {}), "crowd"),
         osc=_build_osc(data.get("osc", {})),
         http=_build_section(HttpSettings, data.get("http", {}), "http"),
         schedule=_build_section(ScheduleSettings, data.get("schedule", {}), "schedule"),
         watchdog=_build_section(WatchdogSettings, data.get("watchdog", {}), "watchdog"),
         log=_build_section(LogSettings, data.get("log", {}), "log"),
+        scenes=_build_section(ScenesSettings, data.get("scenes", {}), "scenes"),
+        show=_build_show(data.get("show", {})),
         params=flat,
     )
     cfg.run.size_px()
@@ -201,6 +212,18 @@ def _build_osc(data: dict) -> OscSettings:
             raise ConfigError(f"osc.{key} must be an array of tables ([[osc.{key}]])")
         tables[key] = tuple(_build_section(cls, item, f"osc.{key}[{i}]") for i, item in enumerate(items))
     return dataclasses.replace(_build_section(OscSettings, data, "osc"), **tables)
+
+
+def _build_show(data: dict) -> ShowSettings:
+    """[show] with its playlist, an array of tables [[show.entries]] (scene, duration_s, preset)."""
+    if not isinstance(data, dict):
+        raise ConfigError("[show] must be a table")
+    data = dict(data)
+    items = data.pop("entries", [])
+    if not isinstance(items, list):
+        raise ConfigError("show.entries must be an array of tables ([[show.entries]])")
+    entries = tuple(_build_section(ShowEntry, item, f"show.entries[{i}]") for i, item in enumerate(items))
+    return dataclasses.replace(_build_section(ShowSettings, data, "show"), entries=entries)
 
 
 def _style(value: object) -> dict[str, float]:

@@ -29,10 +29,14 @@ KINDS = {
     "seed": "(seed,)",
     "beat": "(index or None,)",
     "bpm": "(bpm,)",
+    "tap": "()",
     "level": "(level,)",
     "bands": "(values tuple,)",
     "refresh": "()",
     "sleep": "(True to sleep, False to wake,)",
+    "scene_step": "(+1 next or -1 previous,) keys N/P: the show's entries, else the scenes by name",
+    "show": "(next|prev|pause, [True/False for pause; absent toggles])",
+    "reload": "(scene|shader|config, path) a file edited under --watch (engine.watch)",
 }
 
 

@@ -26,7 +26,10 @@ from engine.styles import PREFIX
 ADDRESSES = {
     "/param/<name>": ("f|i|T|F", "set a parameter (clamped to its range)"),
     "/style/<name>": ("f|i|T|F", "weight 0..1 of one of the model's styles (= /param/style.<name>)"),
-    "/scene/select": ("s", "switch to a scene by name"),
+    "/scene/select": ("s", "switch to a scene by name (crossfading over [scenes] transition_s)"),
+    "/show/next": ("", "the show's next entry now"),
+    "/show/prev": ("", "the show's previous entry now"),
+    "/show/pause": ("[f|i|T|F]", "hold the show on its entry: 1 holds, 0 plays on, no argument toggles"),
     "/preset/save": ("s", "save every parameter and the scene as a preset"),
     "/preset/load": ("s", "load a preset"),
     "/latent/jump": ("[f|i]", "cut to a new keyframe (an argument of 0 is a button release: ignored)"),
@@ -39,6 +42,7 @@ ADDRESSES = {
     "/engine/wake": ("", "wake now (outside opening hours: until the schedule's next closing)"),
     "/sync/beat": ("[i]", "a beat happened (an int argument is its index; a float 0 is ignored)"),
     "/sync/bpm": ("f", "tempo in beats per minute"),
+    "/sync/tap": ("[f|i|T|F]", "tap tempo: 3+ taps set the tempo, each tap the beat (a 0 is a release)"),
     "/audio/level": ("f", "audio level 0..1"),
     "/audio/bands": ("f…", "band levels 0..1, lowest first (up to 32)"),
 }
@@ -93,6 +97,9 @@ class OscDispatcher:
             self.maps.setdefault(m.address, []).append(m)
         self._handlers: dict[str, Callable[[OscMessage, tuple, float], None]] = {
             "/scene/select": self._scene,
+            "/show/next": lambda m, s, at: self._put("show", ("next",), at),
+            "/show/prev": lambda m, s, at: self._put("show", ("prev",), at),
+            "/show/pause": self._show_pause,
             "/preset/save": self._preset,
             "/preset/load": self._preset,
             "/latent/jump": self._jump,
@@ -105,6 +112,7 @@ class OscDispatcher:
             "/engine/wake": lambda m, s, at: self._put("sleep", (False,), at),
             "/sync/beat": self._beat,
             "/sync/bpm": self._sync_number,
+            "/sync/tap": self._tap,
             "/audio/level": self._sync_number,
             "/audio/bands": self._bands,
         }
@@ -177,6 +185,13 @@ class OscDispatcher:
             self.warn(f"scene:{name[:80]}", "OSC in: no scene named %s", _shown(name))
         else:
             self._put("scene", (name,), at)
+
+    def _show_pause(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        v = _number(msg.args)
+        if msg.args and v is None:
+            self._bad(msg, "nothing (toggle) or 0/1")
+        else:
+            self._put("show", ("pause",) if v is None else ("pause", v >= 0.5), at)
 
     def _preset(self, msg: OscMessage, sender: tuple, at: float) -> None:
         name = self._string(msg)
@@ -260,6 +275,13 @@ class OscDispatcher:
             self._put("beat", (a if a >= 0 else None,), at)
         elif a is None or (_number(msg.args) or 0.0) >= 0.5:  # a float/bool 0 is a button's release
             self._put("beat", (None,), at)
+
+    def _tap(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        v = _number(msg.args)
+        if msg.args and v is None:
+            self._bad(msg, "nothing or a number")
+        elif v is None or v >= 0.5:  # a push button's release (0) is not a second tap
+            self._put("tap", (), at)
 
     def _sync_number(self, msg: OscMessage, sender: tuple, at: float) -> None:
         v = _number(msg.args)

@@ -22,8 +22,10 @@ import numpy as np
 from engine import engine_params
 from engine.config import Config, ConfigError
 from engine.control import Command, CommandQueue
+from engine.director import Director
 from engine.generator.manifest import load_manifest
 from engine.generator.onnx_generator import OnnxGenerator
+from engine.idle import someone_there
 from engine.latent import LatentIntegrator
 from engine.messages import RenderInput, Target, Viewer
 from engine.metrics import Metrics
@@ -34,6 +36,7 @@ from engine.params import ParamRegistry
 from engine.perception.features import neutral_features
 from engine.presets import Preset, PresetError, Presets
 from engine.scene import Scene, SceneInputs, scene_class, scene_names
+from engine.show import check_show
 from engine.styles import from_manifest
 from engine.sync import SyncTracker
 
@@ -53,6 +56,8 @@ class Step:
     target: Target
     viewer: Viewer
     t: float = 0.0  # the clock time `advance` ran at
+    dissolve: float = 1.0  # share of the live picture over the one held at the last switch (1 = none)
+    cut: int = 0  # counts scene switches: a new value holds the picture on screen for the dissolve
 
 
 class Pipeline:
@@ -76,6 +81,7 @@ class Pipeline:
         try:
             style = self.styles.config_values(cfg.run.style, cfg.params)  # names the style, not every param
             self.params.check(cfg.params)
+            check_show(cfg.show, cfg.scenes, scene_names(), Presets(cfg.osc.presets))
         except ValueError as e:
             raise ConfigError(str(e)) from None
         for name, value in {**cfg.params, **style}.items():
@@ -95,17 +101,36 @@ class Pipeline:
             cfg.latent,
             self.styles,
         )
-        self.scene: Scene = scene_class(cfg.run.scene)()
         self.commands = CommandQueue()
         self.sync = SyncTracker()
         self.presets = Presets(cfg.osc.presets)
         self.osc = OscIO(cfg.osc, self.params, self.commands, self.clock, scene_names())
         self.warn = LogThrottle(log)
+        # which scene is on (switches, the show, the idle fallback) and the crossfades between them
+        self.director = Director(
+            cfg.scenes,
+            cfg.show,
+            cfg.run.scene,
+            presets=self.presets,
+            apply_values=lambda preset: self.apply_preset_values(preset),
+            event=lambda *args: self.osc.out.event(*args),
+            warn=self.warn,
+        )
         self._last_save = -1e9
         self.latent_speed = 0.0  # σ per second, of the latest step
         self.hud = cfg.run.hud
         self.sleep_request: bool | None = None  # /engine/sleep (True) or /engine/wake (False), once
+        self.on_reload: Callable[[str, str], None] | None = None  # --watch: engine.watch.Watcher.apply
         self._hud_latency: dict[str, float] = {}
+
+    @property
+    def scene(self) -> Scene:
+        """The scene on screen (during a crossfade: the one fading in)."""
+        return self.director.scene
+
+    @scene.setter
+    def scene(self, scene: Scene) -> None:  # a fresh instance of the same scene, no crossfade
+        self.director.mixer.replace(scene)
 
     def start(self) -> None:
         """Open the OSC ports and announce the scene; called once the loop is about to run."""
@@ -116,7 +141,9 @@ class Pipeline:
         """Commands → scene → target → one bounded latent step. Runs at render rate.
 
         `dim` (0..1) darkens the picture on top of any blackout: the opening-hours fade."""
+        self.director.t = t  # a switch in this frame's commands starts its crossfade now
         self.apply_commands(t)
+        self.director.tick(someone_there(viewer), t)
         params = self.params.snapshot()
         inputs = SceneInputs(
             viewer=viewer,
@@ -126,7 +153,8 @@ class Pipeline:
             directions=len(self.generator.manifest.directions),
             sync=self.sync.snapshot(t),
         )
-        target = engine_params.apply(self.scene.update(inputs), params)
+        mixed = self.director.update(inputs)
+        target = engine_params.apply(mixed.target, params)
         if dim > 0:
             u = dict(target.uniforms)
             u["blackout"] = max(u.get("blackout", 0.0), min(1.0, dim))
@@ -137,7 +165,7 @@ class Pipeline:
         )
         if dt > 0:
             self.latent_speed = self.integrator.last_step / max(self.integrator.unit, 1e-9) / dt
-        return Step(latent.copy(), target, viewer, t)
+        return Step(latent.copy(), target, viewer, t, mixed.dissolve, mixed.cut)
 
     # ------------------------------------------------------------ repairs (the watchdog's steps)
     def reset_latent(self) -> None:
@@ -174,7 +202,11 @@ class Pipeline:
         if kind == "param":
             self.params.set(args[0], args[1], origin=cmd.origin)
         elif kind == "scene":
-            self.select_scene(args[0])
+            self.select_scene(args[0], t)
+        elif kind == "scene_step":  # keys N/P
+            self.director.step(int(args[0]), t)
+        elif kind == "show":  # /show/next, /show/prev, /show/pause
+            self.director.command(args[0], args[1] if len(args) > 1 else None, t)
         elif kind == "jump":
             self.integrator.jump()
         elif kind == "seed":
@@ -183,6 +215,8 @@ class Pipeline:
             self.sync.beat(at, args[0])
         elif kind == "bpm":
             self.sync.set_bpm(at, args[0])
+        elif kind == "tap":
+            self.sync.tap(at)
         elif kind == "level":
             self.sync.set_level(at, args[0])
         elif kind == "bands":
@@ -195,12 +229,12 @@ class Pipeline:
             self.osc.out.refresh()
         elif kind == "sleep":  # the runner applies it to the opening hours
             self.sleep_request = bool(args[0])
+        elif kind == "reload" and self.on_reload is not None:  # an edited file, on the GL thread
+            self.on_reload(args[0], args[1])
 
-    def select_scene(self, name: str) -> None:
-        if name != self.scene.name:
-            self.scene = scene_class(name)()  # fresh: nothing from an earlier visit, so no reset hook
-            log.info("scene: %s", name)
-        self.osc.out.event("/scene/changed", name)
+    def select_scene(self, name: str, t: float | None = None) -> None:
+        """Crossfade to `name` (a fresh instance: nothing from an earlier visit, so no reset hook)."""
+        self.director.select(name, self.director.t if t is None else t)
 
     def save_preset(self, name: str) -> None:
         now = self.clock()
@@ -225,14 +259,19 @@ class Pipeline:
             )
         elif preset.scene and preset.scene != self.scene.name:
             self.select_scene(preset.scene)
+        self.apply_preset_values(preset)
+        log.info("preset %s loaded", name)
+        self.osc.out.event("/preset/loaded", name)
+
+    def apply_preset_values(self, preset: Preset) -> None:
+        """A preset's values into the registry (each echoed as feedback); unknown names are skipped."""
+        name = preset.name
         unknown = [k for k in preset.params if not self.params.has(k)]
         for k, v in preset.params.items():
             if k not in unknown:
                 self.params.set(k, v, origin="preset")
         if unknown:
             log.warning("preset %s: skipped unknown parameters %s", name, ", ".join(sorted(unknown)[:10]))
-        log.info("preset %s loaded", name)
-        self.osc.out.event("/preset/loaded", name)
 
     # ------------------------------------------------------------ state out
     def style_status(self) -> dict[str, float]:
@@ -248,6 +287,7 @@ class Pipeline:
             pcs=[float(v) for v in pcs],
             fps=fps,
             skeleton=step.viewer.skeleton if self.cfg.osc.send_landmarks else None,
+            crowd=step.viewer.crowd,
         )
         self.osc.publish(state, now)
 
@@ -265,6 +305,8 @@ class Pipeline:
             note=note,
             recording=recording,
             t=step.t,
+            dissolve=step.dissolve,
+            cut=step.cut,
         )
 
     def hud_lines(self, viewer: Viewer) -> tuple[str, ...]:
@@ -273,8 +315,10 @@ class Pipeline:
         if m.presented % 15 == 0 or not self._hud_latency:  # percentiles over the ring: not every frame
             self._hud_latency = m.summary()["latency_ms"]
         lat = self._hud_latency
+        show = self.director.hud_line()  # the show's entry and the next, idle, a crossfade under way
         return (
             f"{self.scene.name}  {m.recent_fps(self.clock()):5.1f} fps  {self.generator.provider}",
+            *((show,) if show else ()),
             f"perception {m.recent_ms('perception'):5.1f} ms  generator {m.recent_ms('generator'):5.1f} ms"
             f"  render {m.recent_ms('render'):5.1f} ms",
             f"latency p50 {lat.get('p50', 0):5.0f} ms  p95 {lat.get('p95', 0):5.0f} ms",

@@ -49,9 +49,12 @@ class ConfigReloader:
         self.load = load
         self._pending = threading.Event()
         self.reloads = 0
+        self.origin = "SIGHUP"  # who asked, for the log lines: SIGHUP, or "watch" (engine.watch, --watch)
+        self.error = ""  # why the last reload was refused ("" after one that worked): the HUD shows it
 
-    def request(self) -> None:
+    def request(self, origin: str = "SIGHUP") -> None:
         """From the signal handler: nothing but a flag."""
+        self.origin = origin
         self._pending.set()
 
     def apply_pending(self) -> None:
@@ -59,13 +62,15 @@ class ConfigReloader:
             return
         self._pending.clear()
         if self.load is None:
-            log.warning("SIGHUP: started without --config, nothing to reload")
+            log.warning("%s: started without --config, nothing to reload", self.origin)
             return
         self.app.notifier.reloading()
         try:
             self._apply(self.load())
+            self.error = ""
         except (ConfigError, ScheduleError, ValueError) as e:
-            log.error("SIGHUP: config not reloaded, the running one stays: %s", e)
+            self.error = str(e)
+            log.error("%s: config not reloaded, the running one stays: %s", self.origin, e)
         # READY follows with the next presented frame (the notifier asks for it after RELOADING)
 
     def _apply(self, new: Config) -> None:
@@ -92,6 +97,6 @@ class ConfigReloader:
         app.cfg = dataclasses.replace(old, **live, run=run)
         restart = [k for k in keys if k.split(".")[0] not in LIVE and k.removeprefix("run.") not in LIVE_RUN]
         self.reloads += 1
-        log.info("SIGHUP: config reloaded (%d changes)", len(keys) - len(restart))
+        log.info("%s: config reloaded (%d changes)", self.origin, len(keys) - len(restart))
         if restart:
-            log.warning("SIGHUP: these changed but need a restart: %s", ", ".join(restart))
+            log.warning("%s: these changed but need a restart: %s", self.origin, ", ".join(restart))

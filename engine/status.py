@@ -61,6 +61,7 @@ def build_status(app: App) -> dict:
         },
         "viewer_present": app.viewer_present,
         "scene": app.pipeline.scene.name,
+        "scenes": app.pipeline.director.status(),  # crossfade, idle, the show's entry and the next
         "provider": app.pipeline.generator.provider,
         "model": app.pipeline.generator.manifest.name,
         "styles": app.pipeline.style_status(),  # the model's styles and the blend now ({}: none)

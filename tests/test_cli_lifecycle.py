@@ -77,7 +77,9 @@ def test_a_bad_output_path_fails_at_start_in_one_line(tmp_path, flag, path, mess
 def test_unknown_scene_message_has_no_stray_quotes() -> None:
     out = run("--scene", "nope", timeout=60)
     assert out.returncode == 2
-    assert out.stderr.strip() == "config error: unknown scene 'nope' (available: mirror)"
+    assert out.stderr.strip() == (
+        "config error: unknown scene 'nope' (available: conductor, crowd, drift, mirror, pulse)"
+    )
 
 
 @pytest.mark.slow

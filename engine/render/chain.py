@@ -9,6 +9,8 @@
    rounding) through a second render target. Skipped when nothing changed and
    trails are off, since the result would be the same picture;
 3. paper and grain (engine.render.detail), if on, over the composed picture;
+   during a scene crossfade, the picture held at the switch dissolves into it
+   (engine.render.dissolve);
 4. blit the result to the target (a memory copy) and draw the overlays there.
    With no effect on at all, the compose pass is skipped and the upscale is
    blitted as it is.
@@ -28,6 +30,7 @@ import numpy as np
 from engine.images import as_rgb
 from engine.messages import RenderInput
 from engine.render.detail import Detail
+from engine.render.dissolve import Dissolve
 from engine.render.glutil import load_program, set_uniforms
 from engine.render.grade import field_coefficients, grade_uniforms
 from engine.render.overlay import Overlay
@@ -67,6 +70,8 @@ class Renderer:
             self.compose_vaos[variant] = ctx.vertex_array(prog, [])
         self.upscaler = Upscaler(ctx, size)
         self.detail = Detail(ctx)
+        self.dissolve = Dissolve(ctx)
+        self._shown: moderngl.Framebuffer | None = None  # the last presented picture, at chain size
         self.overlay = Overlay(ctx, size)
         self._targets: list[moderngl.Texture | moderngl.Framebuffer] = []
         self.size = (0, 0)
@@ -88,6 +93,7 @@ class Renderer:
         self.trail_fbos = [self.ctx.framebuffer(color_attachments=[self.out, t]) for t in self.history]
         self._targets = [*self.trail_fbos, self.out_fbo, *self.history, self.out]
         self.history_valid = False  # stale or undefined contents must never fade in
+        self._shown = None
         self._out_key: tuple | None = None
         self.upscaler.resize(size)
 
@@ -99,6 +105,7 @@ class Renderer:
             self.overlay.resize(out_size)
         u = resolve(inp.uniforms)
         self.uniforms = u
+        self.dissolve.hold(self._shown, inp.cut)  # a scene switch: keep what is on screen, first
         self.ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         mirror = u["mirror"] >= 0.5
         mask = None if inp.mask is None else _as_mask(inp.mask)
@@ -110,6 +117,7 @@ class Renderer:
         base, base_key = self.detail.prepare(self.upscaler, u)
         picture, picture_key = self._compose(u, use_mask, base, base_key)
         picture = self.detail.finish(picture, picture_key, u, inp.t)
+        picture = self._shown = self.dissolve.apply(picture, inp.dissolve)
 
         if self.size == out_size:
             self.ctx.copy_framebuffer(target_fbo, picture)
@@ -166,6 +174,7 @@ class Renderer:
     def release(self) -> None:
         self.upscaler.release()
         self.detail.release()
+        self.dissolve.release()
         self.overlay.release()
         for obj in (
             *self._targets,

@@ -13,12 +13,15 @@ from pathlib import Path
 import moderngl
 import numpy as np
 
-SHADER_DIR = Path(__file__).parent / "shaders"
+SHADER_DIR = Path(__file__).parent / "shaders"  # read at each load: a test may point it at a copy
 _INCLUDE = re.compile(r'^\s*#include\s+"([^"]+)"\s*$', re.MULTILINE)
+# every (vertex, fragment, defines) compiled so far: what a shader reload (engine.watch) must check
+PROGRAMS: set[tuple[str, str, tuple[str, ...]]] = set()
 
 
-def shader_source(name: str, shader_dir: Path = SHADER_DIR) -> str:
+def shader_source(name: str, shader_dir: Path | None = None) -> str:
     """Read a shader, expanding `#include "file"` lines (GLSL has no includes of its own)."""
+    shader_dir = shader_dir or SHADER_DIR
     text = (shader_dir / name).read_text()
     return _INCLUDE.sub(lambda m: shader_source(m.group(1), shader_dir), text)
 
@@ -27,6 +30,7 @@ def load_program(
     ctx: moderngl.Context, vertex: str, fragment: str, defines: tuple[str, ...] = ()
 ) -> moderngl.Program:
     """Compile a program; `defines` select a variant (`#define NAME` after the #version line)."""
+    PROGRAMS.add((vertex, fragment, tuple(defines)))
     frag = shader_source(fragment)
     if defines:
         version, _, rest = frag.partition("\n")
