@@ -99,6 +99,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="reload edited scenes/*.py, shaders and the --config file live; "
         "a broken file keeps the last good version running (off by default)",
     )
+    ap.add_argument(
+        "--calibration",
+        metavar="DIR",
+        help="installation folder written by `python -m calibration` (lens, screen, projector, zone, ranges)",
+    )
     ap.add_argument("--list-scenes", action="store_true", help="list scenes and exit")
     ap.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="default: INFO")
     ap.add_argument(
@@ -125,6 +130,7 @@ def overrides(args: argparse.Namespace) -> dict[str, dict]:
             "hud",
             "log_level",
             "watch",
+            "calibration",
         )
     }
     out: dict[str, dict] = {"run": {k: v for k, v in run.items() if v is not None}}

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from calibration.files import CalibrationError
+from calibration.room import Room, load_room
 from engine.config_meta import ConfigError, check_value, choices, field_types, rng
 from engine.hostport import parse_listen, parse_target
 from engine.latent import LatentSettings
@@ -60,6 +62,9 @@ class RunSettings:
     # reload edited scene files, shaders and this config file live (engine.watch): for whoever works on
     # the piece; off in a gallery, where a half-saved file must not reach the wall
     watch: bool = False
+    # an installation folder written by `python -m calibration` ("" = no calibration): lens, screen,
+    # projector warp, zone and the room's ranges, each file optional (docs/calibration.md)
+    calibration: str = ""
 
     def size_px(self) -> tuple[int, int]:
         try:
@@ -137,6 +142,7 @@ class Config:
     scenes: ScenesSettings = field(default_factory=ScenesSettings)
     show: ShowSettings = field(default_factory=ShowSettings)
     params: dict[str, float] = field(default_factory=dict)  # scene/engine parameters by dotted name
+    room: Room = field(default_factory=Room)  # [run] calibration's files, loaded and validated
 
 
 def _build_section(cls: type, data: dict, prefix: str) -> Any:
@@ -164,7 +170,7 @@ def _build_section(cls: type, data: dict, prefix: str) -> Any:
 
 
 def build_config(data: dict) -> Config:
-    known = {f.name for f in dataclasses.fields(Config)}
+    known = {f.name for f in dataclasses.fields(Config)} - {"room"}  # the room comes from [run] calibration
     if "style" in data:
         raise ConfigError("style belongs in [run], next to scene: [run] style = 'marble'")
     for key in data:
@@ -195,7 +201,11 @@ def build_config(data: dict) -> Config:
         params=flat,
     )
     cfg.run.size_px()
-    return cfg
+    try:
+        room = load_room(cfg.run.calibration)
+    except CalibrationError as e:
+        raise ConfigError(f"run.calibration: {e}") from None
+    return dataclasses.replace(cfg, room=room)
 
 
 def _build_osc(data: dict) -> OscSettings:
