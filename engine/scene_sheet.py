@@ -21,7 +21,10 @@ from PIL import Image, ImageDraw
 TILES = 4
 
 
-def render_frames(scene: str, source: str, frames: int, size: str, model: str | None) -> list[np.ndarray]:
+def render_frames(
+    scene: str, source: str, frames: int, size: str, model: str | None
+) -> tuple[list[np.ndarray], list[float]]:
+    """The presented frames and each one's clock time (a clip's own, on the offline clock)."""
     from engine.app import App
     from engine.config import load_config
 
@@ -31,10 +34,16 @@ def render_frames(scene: str, source: str, frames: int, size: str, model: str | 
     cfg = load_config(None, {"run": run, "osc": {"listen": "off"}})
     app = App(cfg)
     images: list[np.ndarray] = []
-    app.on_frame = lambda rgb, step: images.append(rgb.copy())
+    times: list[float] = []
+
+    def keep(rgb: np.ndarray, step) -> None:
+        images.append(rgb.copy())
+        times.append(step.t)
+
+    app.on_frame = keep
     if app.run() != 0:
         raise SystemExit(f"error: the offline run of scene '{scene}' failed (see the log above)")
-    return images
+    return images, times
 
 
 def motion(images: list[np.ndarray]) -> dict[str, float]:
@@ -45,7 +54,7 @@ def motion(images: list[np.ndarray]) -> dict[str, float]:
     return {"mean_change": round(float(np.mean(steps)), 3), "max_change": round(float(np.max(steps)), 3)}
 
 
-def sheet(images: list[np.ndarray], scene: str, fps: float) -> Image.Image:
+def sheet(images: list[np.ndarray], times: list[float], scene: str) -> Image.Image:
     picks = np.linspace(len(images) // (2 * TILES), len(images) - 1, TILES).astype(int)
     h, w = images[0].shape[:2]
     canvas = Image.new("RGB", (TILES * w + (TILES - 1) * 4, h + 18), (16, 16, 16))
@@ -53,7 +62,7 @@ def sheet(images: list[np.ndarray], scene: str, fps: float) -> Image.Image:
     for k, i in enumerate(picks):
         x = k * (w + 4)
         canvas.paste(Image.fromarray(images[i]), (x, 18))
-        draw.text((x + 4, 3), f"{scene}  t = {i / fps:.1f} s", fill=(220, 220, 220))
+        draw.text((x + 4, 3), f"{scene}  t = {times[i] - times[0]:.1f} s", fill=(220, 220, 220))
     return canvas
 
 
@@ -71,12 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     if a.scene not in scene_names():
         print(f"error: unknown scene '{a.scene}' (available: {', '.join(scene_names())})", file=sys.stderr)
         return 2
-    images = render_frames(a.scene, a.source, a.frames, a.size, a.model)
+    images, times = render_frames(a.scene, a.source, a.frames, a.size, a.model)
     if len(images) < TILES:
         print(f"error: only {len(images)} frames rendered, {TILES} needed", file=sys.stderr)
         return 2
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    sheet(images, a.scene, 30.0).save(a.out, optimize=True)
+    sheet(images, times, a.scene).save(a.out, optimize=True)
     print(json.dumps({"scene": a.scene, "source": a.source, "frames": len(images), **motion(images)}))
     return 0
 
