@@ -1,12 +1,19 @@
 """Loop benchmark: the same input realtime and offline in one run.
 
     python -m engine.bench [--source demo] [--frames 300] [--size 1280x720] [--json PATH]
+                           [--plots DIR | --no-plots] [--compare OLD.json]
+    python -m engine.bench --response [--steps 5] [--hold 2.5]     (response latency, engine.bench_response)
+    python -m engine.bench --compare OLD.json NEW.json               (two saved runs; runs nothing)
 
 Offline processes every frame in turn (perception → scene → latent →
 generator → render), so its fps is the cost of one full pass. Realtime runs
 the stages concurrently with latest-wins hand-offs, so presented fps is set by
 the render loop and fresh images per second by the slowest stage. Both are
 printed, with perception Hz, capture→present latency and frame pacing.
+
+Every run also writes PNG plots next to the JSON (or into --plots DIR; runs/bench/ without
+either): the realtime latency histogram and the frame times in order, or for --response the
+image's change after each step. --compare OLD.json prints each key's change against that run.
 """
 
 from __future__ import annotations
@@ -15,16 +22,21 @@ import argparse
 import json
 import logging
 import os
+import sys
 import tempfile
 from pathlib import Path
 
+from engine import bench_report as report
 from engine.app import App
 from engine.config import load_config
 
+DEFAULT_PLOTS = Path("runs") / "bench"
 
-def run_mode(
+
+def run_samples(
     source: str, frames: int, size: str, offline: bool, extra: dict, config: Path | None = None
-) -> dict:
+) -> tuple[dict, dict[str, list[float]]]:
+    """(the --stats document, each presented frame's latency and frame time in ms, in order)."""
     with tempfile.TemporaryDirectory() as tmp:
         stats = Path(tmp) / "stats.json"
         run = {
@@ -36,8 +48,17 @@ def run_mode(
             "stats": str(stats),
             **extra,
         }
-        App(load_config(config, {"run": run})).run()
-        return json.loads(stats.read_text())
+        app = App(load_config(config, {"run": run}))
+        app.run()
+        m = app.metrics
+        samples = {"latency_ms": list(m.latency_ms), "frame_ms": list(m.frame_ms)}
+        return json.loads(stats.read_text()), samples
+
+
+def run_mode(
+    source: str, frames: int, size: str, offline: bool, extra: dict, config: Path | None = None
+) -> dict:
+    return run_samples(source, frames, size, offline, extra, config)[0]
 
 
 def row(mode: str, s: dict) -> dict:
@@ -62,21 +83,12 @@ def row(mode: str, s: dict) -> dict:
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--source", default="demo")
-    ap.add_argument("--frames", type=int, default=300)
-    ap.add_argument("--size", default="1280x720")
-    ap.add_argument("--fps", type=float, default=30.0, help="realtime render cap")
-    ap.add_argument(
-        "--config", type=Path, help="TOML settings for both runs (e.g. [perception] pose_every = 2)"
+def loop_bench(args: argparse.Namespace, plots: Path | None) -> dict:
+    stats_off, off_samples = run_samples(args.source, args.frames, args.size, True, {}, args.config)
+    stats_rt, rt_samples = run_samples(
+        args.source, args.frames, args.size, False, {"fps": args.fps}, args.config
     )
-    ap.add_argument("--json", type=Path)
-    args = ap.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-    off = row("offline", run_mode(args.source, args.frames, args.size, True, {}, args.config))
-    rt = row("realtime", run_mode(args.source, args.frames, args.size, False, {"fps": args.fps}, args.config))
+    off, rt = row("offline", stats_off), row("realtime", stats_rt)
     ratio = rt["presented_fps"] / off["presented_fps"] if off["presented_fps"] else 0.0
     fresh_ratio = rt["fresh_images_per_s"] / off["presented_fps"] if off["presented_fps"] else 0.0
     keys = list(off)[1:]
@@ -92,10 +104,86 @@ def main() -> None:
         "frames": args.frames,
         "size": args.size,
     }
+    if plots is not None:
+        paths = report.plot_paths(plots)
+        title = f"{args.source} {args.size}, {args.frames} frames, {rt['provider']}"
+        report.latency_histogram(rt_samples["latency_ms"], paths["latency"], f"realtime latency: {title}")
+        series = {"realtime": rt_samples["frame_ms"], "offline (one full pass)": off_samples["frame_ms"]}
+        report.frame_time_plot(series, paths["frames"], args.fps, f"frame times: {title}")
+        result["plots"] = {k: str(paths[k]) for k in ("latency", "frames")}
+    return result
+
+
+def response_bench(args: argparse.Namespace, plots: Path | None) -> dict:
+    from engine.bench_response import measure_response
+
+    resp, curves = measure_response(args.steps, args.hold, args.size, args.fps, args.config)
+    print(
+        f"response to a head tilt ({resp['steps_seen']} of {resp['steps']} steps seen, "
+        f"{resp['presented_fps']} fps, perception {resp['perception_hz']} Hz):"
+    )
+    for name, prefix in (("image", ""), ("latent", "latent_"), ("head_roll", "feature_")):
+        print(
+            f"  {name:10s} starts to move {resp[prefix + 'start_ms']!s:>7s} ms   "
+            f"half way {resp[prefix + 'half_ms']!s:>7s} ms"
+        )
+    result = {"response": resp, "size": args.size}
+    if plots is not None:
+        path = report.plot_paths(plots)["response"]
+        report.response_plot(curves, resp, path)
+        result["plots"] = {"response": str(path)}
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--source", default="demo")
+    ap.add_argument("--frames", type=int, default=300)
+    ap.add_argument("--size", default="1280x720")
+    ap.add_argument("--fps", type=float, default=30.0, help="realtime render cap")
+    ap.add_argument(
+        "--config", type=Path, help="TOML settings for both runs (e.g. [perception] pose_every = 2)"
+    )
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--plots", type=Path, help="folder for the PNG plots (default: next to --json)")
+    ap.add_argument("--no-plots", action="store_true", help="write no plots")
+    ap.add_argument(
+        "--compare",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="OLD.json: print each key's change against this run; OLD.json NEW.json: compare two files",
+    )
+    ap.add_argument("--response", action="store_true", help="measure response latency to a head tilt")
+    ap.add_argument("--steps", type=int, default=5, help="--response: steps measured")
+    ap.add_argument("--hold", type=float, default=2.5, help="--response: seconds each pose holds")
+    args = ap.parse_args(argv)
+    try:
+        compare = [report.load_result(p) for p in args.compare or ()]
+    except report.ReportError as e:
+        print(f"error: --compare {e}", file=sys.stderr)
+        return 2
+    if len(compare) > 2:
+        ap.error("--compare takes OLD.json, or OLD.json NEW.json")
+    if len(compare) == 2:
+        print(report.format_compare(*compare, str(args.compare[0]), str(args.compare[1])))
+        return 0
+    logging.basicConfig(level=logging.WARNING)
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    plots = None
+    if not args.no_plots:
+        folder = args.plots or (args.json.parent if args.json else DEFAULT_PLOTS)
+        plots = folder / (args.json.stem if args.json else "bench")
+    result = response_bench(args, plots) if args.response else loop_bench(args, plots)
     print(json.dumps(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
+    if plots is not None:
+        print("plots: " + "  ".join(result.get("plots", {}).values()))
+    if compare:
+        print(report.format_compare(compare[0], result, str(args.compare[0]), "this run"))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

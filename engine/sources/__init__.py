@@ -61,7 +61,7 @@ def open_source(
         return CameraSource(
             int(text), clock, width, height, fps, stale_after_s, capture_factory=capture_factory
         )
-    if text.lower().partition(":")[0] == "demo":  # "demo", "demo:visits[=PRESENT/AWAY]"
+    if text.lower().partition(":")[0] == "demo":  # "demo", "demo:visits[=PRESENT/AWAY]", "demo:tilts[=S]"
         return demo_from_spec(text, clock, fps=fps, size=(width, height))
     path = Path(text).expanduser()
     suffix = path.suffix.lower()

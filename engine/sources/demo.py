@@ -10,6 +10,13 @@ face stays large and inside the frame, where MediaPipe's face mesh always finds 
 `demo:visits` (or `demo:visits=40/20`, seconds present / away) adds visitors who come and go: the
 person walks in from one side, stays, walks out the other, and the room stays empty for a while,
 so that presence, enter/leave and attract mode can be shown, and soaked, without a camera.
+
+`demo:tilts` (or `demo:tilts=2.5`, seconds per pose) holds the person still in the middle of the
+frame with the head tilted TILT_DEG to one side, and tilts it to the other side in one frame every
+few seconds: a step at a known frame index, from which `python -m engine.bench --response` measures
+how long the picture takes to answer a viewer. A tilt, not a turn: a turned photograph stays a flat
+face to the face mesh (±30° reads as a head yaw of only -0.005 / -0.088), a tilted one is a tilted
+head (±15° reads as head_roll -0.26 / +0.41).
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ OVAL_CENTER, OVAL_AXES = (228.0, 235.0), (150.0, 265.0)
 BACKDROP = (198, 190, 184)
 VISITS = (40.0, 20.0)  # default seconds present / away for "demo:visits": a visitor a minute
 WALK_S = 1.5  # seconds to walk in or out of the frame
+TILTS_HOLD_S = 2.5  # default seconds each head pose holds for "demo:tilts"
+TILT_DEG = 15.0  # "demo:tilts" tilts the head from -TILT_DEG to +TILT_DEG and back
 
 
 class DemoSource(PacedSource):
@@ -49,11 +58,14 @@ class DemoSource(PacedSource):
         period_s: float = 20.0,
         photo: str | Path | None = None,
         visits: tuple[float, float] | None = None,
+        tilts: float | None = None,
     ) -> None:
         super().__init__("demo", clock, fps)
         self.size = size
         self.loop_frames = max(1, round(period_s * self.fps))
         self.visits = visits  # (seconds present, seconds away), None: always there
+        # "demo:tilts": frames each head pose holds (None: the moving demo)
+        self.tilt_frames = None if tilts is None else max(1, round(tilts * self.fps))
         self._card = _make_card(load_photo(photo or PORTRAIT, max_side=None))
         self._empty = read_only(np.full((size[1], size[0], 3), BACKDROP, np.uint8))
 
@@ -63,20 +75,30 @@ class DemoSource(PacedSource):
     def render(self, index: int) -> np.ndarray:
         """The image for frame `index`; the same index always gives the same pixels."""
         w, h = self.size
-        shift = self._visit_shift(index / self.fps)
-        if shift is None:
-            return self._empty
-        phase = 2 * math.pi * (index % self.loop_frames) / self.loop_frames
+        if self.tilt_frames is not None:
+            matrix = _still_matrix(math.radians(self.tilt_deg(index)), w, h)
+        else:
+            shift = self._visit_shift(index / self.fps)
+            if shift is None:
+                return self._empty
+            matrix = _pose_matrix(2 * math.pi * (index % self.loop_frames) / self.loop_frames, w, h, shift)
         return read_only(
             cv2.warpPerspective(
                 self._card,
-                _pose_matrix(phase, w, h, shift),
+                matrix,
                 (w, h),
                 flags=cv2.INTER_LINEAR,
                 borderMode=cv2.BORDER_CONSTANT,
                 borderValue=BACKDROP,
             )
         )
+
+    def tilt_deg(self, index: int) -> float:
+        """The head's tilt in degrees at frame `index` under "demo:tilts": -TILT_DEG for the first
+        `tilt_frames` frames, then +TILT_DEG, and so on; it changes at multiples of tilt_frames."""
+        if self.tilt_frames is None:
+            raise ValueError("tilt_deg: this demo was not opened as 'demo:tilts'")
+        return TILT_DEG if (index // self.tilt_frames) % 2 else -TILT_DEG
 
     def _visit_shift(self, t: float) -> float | None:
         """Sideways offset in frame widths while a visitor is here (walking in from the right, out
@@ -107,13 +129,23 @@ class DemoSource(PacedSource):
 def demo_from_spec(
     spec: str, clock: Clock | None = None, fps: float = 30.0, size: tuple[int, int] = (640, 480)
 ) -> DemoSource:
-    """`demo`, `demo:visits` or `demo:visits=PRESENT/AWAY` (seconds); SourceError names the spec."""
+    """`demo`, `demo:visits[=PRESENT/AWAY]` or `demo:tilts[=SECONDS]`; SourceError names the spec."""
     kind, _, option = spec.strip().lower().partition(":")
     if kind != "demo":
         raise SourceError(f"source '{spec}' is not a demo spec")
     if not option:
         return DemoSource(clock, fps=fps, size=size)
     name, eq, value = option.partition("=")
+    if name == "tilts":
+        try:
+            hold = float(value) if eq else TILTS_HOLD_S
+        except ValueError:
+            hold = -1.0
+        if not 0.2 <= hold <= 3600:
+            raise SourceError(
+                f"source '{spec}': expected 'demo:tilts=SECONDS' with 0.2..3600 s, e.g. demo:tilts=2.5"
+            )
+        return DemoSource(clock, fps=fps, size=size, tilts=hold)
     visits = VISITS
     if name == "visits" and eq:
         try:
@@ -123,8 +155,9 @@ def demo_from_spec(
         visits = (present, away)
     if name != "visits" or not (2 * WALK_S <= visits[0] <= 86400 and 0 < visits[1] <= 86400):
         raise SourceError(
-            f"source '{spec}': expected 'demo', 'demo:visits' or 'demo:visits=PRESENT/AWAY' in seconds "
-            f"(present {2 * WALK_S:g}..86400, away above 0), e.g. demo:visits=40/20"
+            f"source '{spec}': expected 'demo', 'demo:tilts[=SECONDS]', 'demo:visits' or "
+            f"'demo:visits=PRESENT/AWAY' in seconds (present {2 * WALK_S:g}..86400, away above 0), "
+            "e.g. demo:visits=40/20"
         )
     return DemoSource(clock, fps=fps, size=size, visits=visits)
 
@@ -157,6 +190,18 @@ def _pose_matrix(phase: float, width: int, height: int, shift: float = 0.0) -> n
     roll = math.radians(12) * math.sin(3 * phase + 0.3)  # tilt the head
     yaw = math.radians(30) * math.sin(4 * phase + 1.1)  # turn
     pitch = math.radians(8) * math.sin(5 * phase + 2.3)  # nod
+    return _card_matrix(width, height, s, dx, dy, roll, yaw, pitch)
+
+
+def _still_matrix(roll: float, width: int, height: int) -> np.ndarray:
+    """The card at rest in the middle of the frame, the head tilted by `roll` (radians)."""
+    return _card_matrix(width, height, 0.42 * height / FACE_HEIGHT, 0.0, 0.0, roll, 0.0, 0.0)
+
+
+def _card_matrix(
+    width: int, height: int, s: float, dx: float, dy: float, roll: float, yaw: float, pitch: float
+) -> np.ndarray:
+    """Scale s, offset (dx, dy) from the rest position, and the head's roll, yaw, pitch (radians)."""
     f = 500.0  # focal length in card pixels: how strong the perspective of a turn looks
 
     to_anchor = np.array([[1, 0, -ANCHOR[0]], [0, 1, -ANCHOR[1]], [0, 0, 1]], np.float64)
