@@ -21,7 +21,10 @@ Box = tuple[float, float, float, float]  # x0, y0, x1, y1, normalised to the fra
 MAX_ID = 16  # ids stay in 1..MAX_ID (the `viewer_id` feature's range)
 CENTRE_WEIGHT = 0.5  # prominence at a frame corner, relative to the same size at the centre: 1 - this
 MIN_REACH = 0.1  # a person may move this far (frame fractions) between pose runs, even when small
-REACH_PER_SIZE = 1.0  # ...or this many of their own box sizes, when larger
+# ...or this many of their own box widths, when wider: the width, not the height, because a person
+# seen full height is most of the frame tall, and a reach that long let one person inherit another's
+# id when a pose dropped out for a frame (the viewer changed without a crossfade)
+REACH_PER_SIZE = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,4 +142,4 @@ def _gap(a: Box, b: Box) -> float:
 
 
 def _reach(box: Box) -> float:
-    return max(MIN_REACH, REACH_PER_SIZE * max(box[2] - box[0], box[3] - box[1]))
+    return max(MIN_REACH, REACH_PER_SIZE * (box[2] - box[0]))

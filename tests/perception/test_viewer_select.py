@@ -69,6 +69,17 @@ def test_ids_follow_people_whatever_order_mediapipe_returns_them_in() -> None:
         assert [ids[order.index(0)], ids[order.index(1)]] == [1, 2]
 
 
+def test_a_tall_person_dropping_out_does_not_hand_their_id_to_someone_across_the_frame() -> None:
+    """Full-height people are most of the frame tall: a reach measured by height let a newcomer half a
+    frame away inherit the missing person's id, so the viewer changed with no crossfade."""
+    tr = PeopleTracker(forget_after=5)
+    tall = (0.15, 0.05, 0.3, 0.95)  # x0, y0, x1, y1
+    assert tr.update([tall], 0) == [1]
+    across = (0.6, 0.05, 0.75, 0.95)
+    assert tr.update([across], 1) == [2]  # the first one's pose dropped out this frame
+    assert tr.update([tall, across], 2) == [1, 2]
+
+
 def test_a_short_miss_keeps_the_id_a_long_one_frees_it() -> None:
     tr = PeopleTracker(forget_after=3)
     tr.update([box(0.3, 0.3), box(0.7, 0.3)], 0)
