@@ -18,6 +18,7 @@ import importlib
 import sys
 from pathlib import Path
 
+from calibration import files
 from calibration.files import DEFAULT_ROOM, CalibrationError
 
 # Each module has `add_parser(subparsers) -> None`, setting `func(args) -> int` on its parser.
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    files.COMMAND = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -95,9 +95,15 @@ def save(
     return path
 
 
+COMMAND: list[str] | None = None  # the arguments `python -m calibration` was given (set by its main)
+
+
 def made_by(argv: list[str] | None = None) -> str:
-    """What made a file: the command line, so a file says how to make it again."""
-    return "python -m calibration " + " ".join(sys.argv[1:] if argv is None else argv)
+    """What made a file: the command line, so a file says how to make it again. The dispatcher's own
+    arguments win over the process's, so a step run from code records the step, not its caller."""
+    if argv is None:
+        argv = COMMAND if COMMAND is not None else sys.argv[1:]
+    return "python -m calibration " + " ".join(argv)
 
 
 # ------------------------------------------------------------------ field checks for validate()

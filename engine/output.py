@@ -21,6 +21,7 @@ from engine.render.chain import Renderer
 from engine.render.context import Surface, open_surface
 from engine.render.readback import read_rgb
 from engine.render.recorder import Recorder
+from engine.render.warp import OutputWarp
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,13 @@ class OutputLost(RuntimeError):
 
 
 class Output:
-    def __init__(self, run: RunSettings, fps: float) -> None:
+    def __init__(self, run: RunSettings, fps: float, projector: OutputWarp | None = None) -> None:
         self.run = run
+        self.projector = projector  # the warp pass's calibration (engine.render.warp); None: no pass
         self.surface: Surface = open_surface(
             run.size_px(), headless=run.headless, fullscreen=run.fullscreen, display=run.display
         )
-        self.renderer = Renderer(self.surface.ctx, self.surface.size, run.render_scale)
+        self.renderer = Renderer(self.surface.ctx, self.surface.size, run.render_scale, projector)
         self.recorder = (
             Recorder(run.record, self.surface.size, fps, realtime=not run.offline) if run.record else None
         )
@@ -92,7 +94,9 @@ class Output:
                 fullscreen=self.run.fullscreen,
                 display=self.run.display,
             )
-            self.renderer = Renderer(self.surface.ctx, self.surface.size, self.run.render_scale)
+            self.renderer = Renderer(
+                self.surface.ctx, self.surface.size, self.run.render_scale, self.projector
+            )
         except Exception as e:
             raise OutputLost(f"the GL output could not be rebuilt: {e}") from e
 

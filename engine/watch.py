@@ -273,7 +273,7 @@ class Watcher:
                 return f"{shown_path(path)}: {e}"
         old = output.renderer
         try:
-            output.renderer = Renderer(ctx, output.surface.size, output.run.render_scale)
+            output.renderer = Renderer(ctx, output.surface.size, output.run.render_scale, output.projector)
         except Exception as e:  # noqa: BLE001
             return f"{shown_path(path)}: {type(e).__name__}: {e}"
         old.release()

@@ -193,14 +193,26 @@ def crowd_wanted(cfg: Any) -> bool:
 
 
 def build_perceiver(cfg: Any) -> Any:
-    """The perception stage for a run: the viewer's Perceiver, with the crowd beside it if wanted."""
+    """The perception stage for a run: the viewer's Perceiver, with the crowd beside it if wanted;
+    both see the lens-corrected frame where camera.json exists (calibration/undistort.py)."""
+    from calibration.undistort import camera_of, with_camera
+    from calibration.zone import zone_filter, zone_settings
+    from engine.perception.screen_space import in_screen_space
     from engine.perception.tracker import Perceiver
 
-    viewer = Perceiver(cfg.perception)
+    lens = camera_of(cfg)
+    zone = getattr(getattr(cfg, "room", None), "zone", None)  # who counts (calibration/zone.py)
+    viewer = Perceiver(
+        zone_settings(cfg.perception, zone),
+        allowed=zone_filter(zone, lens),
+        focal_px=lens.focal_px if lens is not None else None,
+    )
+    # its Viewers in screen space where the room has a screen.json (engine/perception/screen_space.py)
+    viewer = in_screen_space(viewer, getattr(getattr(cfg, "room", None), "screen", None))
     if not crowd_wanted(cfg):
-        return viewer
+        return with_camera(viewer, cfg)
     try:
-        return WithCrowd(viewer, CrowdPerceiver(getattr(cfg, "crowd", None)))
+        return with_camera(WithCrowd(viewer, CrowdPerceiver(getattr(cfg, "crowd", None))), cfg)
     except BaseException:
         viewer.close()
         raise

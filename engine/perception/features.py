@@ -46,7 +46,8 @@ _SPECS = (
         "count",
         0,
         10,
-        "People in view: poses tracked, at most [perception] max_people; 0 while presence is 0. "
+        "People in view: poses tracked, at most [perception] max_people, only those inside the zone "
+        "where zone.json exists; 0 while presence is 0. "
         "Not filtered.",
     ),
     FeatureSpec(
@@ -65,6 +66,15 @@ _SPECS = (
         1,
         "Closeness from face (or head/shoulder) size relative to the frame's long side, log scale: "
         "about 0 at 6 m, 0.4 at 2 m, 0.65 at 1 m, 1 at 40 cm for a 60-degree camera. Neutral 0.",
+    ),
+    FeatureSpec(
+        "distance_m",
+        0,
+        20,
+        "Distance from the camera in metres, from the face's width in px and the calibrated focal "
+        "length (pinhole: f_px × 0.15 m / face px; an adult face is ~0.15 m wide at the cheeks), "
+        "so about ±15 % from one face to another. Needs camera.json (python -m calibration camera); "
+        "0 without it, and while nobody is there.",
     ),
     FeatureSpec(
         "head_yaw",
@@ -132,6 +142,7 @@ MOUTH_GAP = (0.05, 0.50)  # inner lip gap / eye span
 EYE_RATIO = (0.08, 0.40)  # lid gap / eye width
 BROW_HEIGHT = (0.25, 0.37)  # brow above the eye-corner line / eye span
 FACE_SIZE = (0.02, 0.30)  # face width / long side of the frame (log scale), ~6 m .. 40 cm
+FACE_WIDTH_M = 0.15  # mean adult face width across the cheeks (mesh points 234-454), for distance_m
 HEAD_FULL_SCALE_DEG = 45.0
 LEAN_FULL_SCALE_DEG = 30.0
 HAND_TOP = 2.0  # wrist height in torso lengths above the hip that reads as 1
@@ -158,11 +169,14 @@ def _ramp(value: float, lo_hi: tuple[float, float]) -> float:
     return (value - lo) / (hi - lo)
 
 
-def face_features(face: np.ndarray | None, width: int, height: int) -> dict[str, float]:
+def face_features(
+    face: np.ndarray | None, width: int, height: int, focal_px: float = 0.0
+) -> dict[str, float]:
     """Features a face mesh (468/478 × 3 normalised landmarks) can tell; {} without a face.
 
     Ratios are taken in 3-D (pixel-scaled x, y and the mesh's z), so turning
     the head changes the pose features but hardly the expression ones.
+    `focal_px`: the calibrated focal length at this frame size (0: none, no distance_m).
     """
     if face is None:
         return {}
@@ -173,6 +187,7 @@ def face_features(face: np.ndarray | None, width: int, height: int) -> dict[str,
         "x": 2.0 * m["nose_x"] - 1.0,
         "y": 2.0 * m["nose_y"] - 1.0,
         "distance": _size_to_distance(m["face_width"] / max(width, height, 1)),
+        **_metres(m["face_width"], focal_px),
         "head_yaw": m["yaw"] / HEAD_FULL_SCALE_DEG,
         "head_pitch": m["pitch"] / HEAD_FULL_SCALE_DEG,
         "head_roll": m["roll"] / HEAD_FULL_SCALE_DEG,
@@ -183,7 +198,9 @@ def face_features(face: np.ndarray | None, width: int, height: int) -> dict[str,
     }
 
 
-def pose_features(pose: np.ndarray | None, width: int, height: int) -> dict[str, float]:
+def pose_features(
+    pose: np.ndarray | None, width: int, height: int, focal_px: float = 0.0
+) -> dict[str, float]:
     """Features a pose (33 × 4: normalised x, y, z, visibility) can tell; {} without a pose.
 
     Besides the body features it gives position, distance and a coarse head
@@ -202,6 +219,7 @@ def pose_features(pose: np.ndarray | None, width: int, height: int) -> dict[str,
     out["x"] = 2.0 * b["head_x"] - 1.0
     out["y"] = 2.0 * b["head_y"] - 1.0
     out["distance"] = _size_to_distance(b["face_width"] / max(width, height, 1))
+    out.update(_metres(b["face_width"], focal_px))
     out["left_hand_height"] = b["left_wrist_up"] / HAND_TOP
     out["right_hand_height"] = b["right_wrist_up"] / HAND_TOP
     if b["wrist_span"] > 0:
@@ -215,6 +233,17 @@ def _size_to_distance(face_fraction: float) -> float:
         return 0.0
     lo, hi = FACE_SIZE
     return math.log(face_fraction / lo) / math.log(hi / lo)
+
+
+def distance_m(face_width_px: float, focal_px: float) -> float:
+    """Pinhole distance (m) of a face `face_width_px` wide through a lens of `focal_px`; 0 if unknown."""
+    if not (face_width_px > 0 and focal_px > 0):
+        return 0.0
+    return focal_px * FACE_WIDTH_M / face_width_px
+
+
+def _metres(face_width_px: float, focal_px: float) -> dict[str, float]:
+    return {"distance_m": distance_m(face_width_px, focal_px)} if focal_px > 0 and face_width_px > 0 else {}
 
 
 def motion_energy(speed: float) -> float:

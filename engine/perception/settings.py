@@ -86,6 +86,8 @@ class PerceptionSettings:
     switch_ratio: float = field(default=1.3, metadata=rng(1.0, 10.0, "prominence over the viewer's"))
     switch_after_s: float = field(default=1.0, metadata=rng(0.0, 60.0, "s"))
     crossfade_s: float = field(default=0.5, metadata=rng(0.0, 10.0, "s"))
+    # straighten the camera's picture before perception where camera.json exists (calibration/)
+    undistort: bool = True
 
     def validate(self) -> PerceptionSettings:
         """Raise ConfigError (a ValueError) naming the first bad field and its allowed values; returns

@@ -17,6 +17,7 @@ graphs are not shared, and MediaPipe releases the GIL while it runs.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -68,9 +69,15 @@ class Perceiver:
     """Runs MediaPipe on frames and turns the most prominent person into a Viewer.
 
     `allowed` limits who may be the viewer (e.g. a calibrated zone); see ViewerSelector.
+    `focal_px(frame size)`: the calibrated focal length in px (calibration/camera.py), for distance_m.
     """
 
-    def __init__(self, settings: PerceptionSettings | None = None, allowed: Allowed | None = None) -> None:
+    def __init__(
+        self,
+        settings: PerceptionSettings | None = None,
+        allowed: Allowed | None = None,
+        focal_px: Callable[[tuple[int, int]], float] | None = None,
+    ) -> None:
         import mediapipe as mp  # heavy; only the stage that perceives pays for it
 
         self.settings = s = (settings or PerceptionSettings()).validate()
@@ -108,6 +115,7 @@ class Perceiver:
         self._people = PeopleTracker(forget_after=s.presence_off_frames)
         self._selector = ViewerSelector(s.switch_ratio, s.switch_after_s, allowed)
         self._crossfade = FeatureCrossfade(s.crossfade_s, keep=FACTS)
+        self._focal = focal_px
         self._mp_time_us = 0
         self._clear()
 
@@ -129,6 +137,7 @@ class Perceiver:
         self._face_lm: np.ndarray | None = None
         self._face_seen_at = -(10**9)
         self._pose_found = self._face_found = self._anyone = False
+        self._inside = 0  # people tracked whom `allowed` admits (everyone without a zone)
         self._pose_history: list[tuple[float, np.ndarray]] = []  # recent detections, for velocity
         self._speed = 0.0
         self._mask: np.ndarray | None = None
@@ -174,17 +183,18 @@ class Perceiver:
                 self._filters.reset()
                 self._crossfade.start(self._last.features, t)
             self._viewer_changed = False
-            face = face_features(face_lm, w, h)
+            focal = self._focal((w, h)) if self._focal is not None and min(w, h) > 0 else 0.0
+            face = face_features(face_lm, w, h, focal)
             if not self._face_found and self._pose_found:
                 # A held face only bridges the expression; where the viewer is and how the
                 # head turns, the fresh pose tells better than a face from frames ago.
                 face = {k: v for k, v in face.items() if k in EXPRESSION}
-            raw = combine(face, pose_features(pose_lm, w, h), motion_energy(self._speed), present)
+            raw = combine(face, pose_features(pose_lm, w, h, focal), motion_energy(self._speed), present)
             smooth = self._filters({k: v for k, v in raw.items() if k != "presence"}, t)
             features = {name: spec.clamp(smooth.get(name, raw[name])) for name, spec in FEATURES.items()}
             features["presence"] = 1.0 if present else 0.0
             viewer = self._selector.viewer if present else None
-            features["count"] = FEATURES["count"].clamp(max(1, len(self._people.people)) if present else 0)
+            features["count"] = FEATURES["count"].clamp(max(1, self._inside) if present else 0)
             features["viewer_id"] = float(viewer or 0) if present else 0.0
             if present:
                 features = self._crossfade(features, t)
@@ -242,7 +252,10 @@ class Perceiver:
         for pid, (_, pose, m) in zip(ids, boxed):
             if pid == viewer:
                 lm, mask = pose, m
-        self._anyone = bool(boxed)
+        # People outside the zone are ignored: they neither make presence nor count.
+        allowed = self._selector.allowed
+        inside = [p for p in self._people.people if allowed is None or allowed(p)]
+        self._anyone, self._inside = any(p.seen for p in inside), len(inside)
         if image is not None and self._selfie is not None:
             mask = self._selfie.process(image).segmentation_mask
         self._pose_found = lm is not None
@@ -266,7 +279,8 @@ class Perceiver:
             if self._head_mesh is not None and self._pose_found:
                 box = head_box(self._pose_lm, w, h)
             if box is None:
-                faces = _faces(self._mesh.process(image))
+                # With a zone, a face found without its body cannot be placed in it: not counted.
+                faces = _faces(self._mesh.process(image)) if self._selector.allowed is None else []
             else:
                 x0, y0, x1, y1 = box
                 crop = np.ascontiguousarray(image[y0:y1, x0:x1])

@@ -13,7 +13,9 @@
    (engine.render.dissolve);
 4. blit the result to the target (a memory copy) and draw the overlays there.
    With no effect on at all, the compose pass is skipped and the upscale is
-   blitted as it is.
+   blitted as it is. With a projector calibration the blit is instead one
+   mesh draw through the corner-pin, mesh warp and edge blend
+   (engine.render.warp); the overlays stay unwarped, for the operator.
 
 On llvmpipe every full-screen texture fetch or matrix multiply costs
 milliseconds, so each step runs only when its inputs changed, and the compose
@@ -36,6 +38,7 @@ from engine.render.grade import field_coefficients, grade_uniforms
 from engine.render.overlay import Overlay
 from engine.render.uniforms import UNIFORMS, resolve
 from engine.render.upscale import Upscaler, cover_scale, nearest_texture
+from engine.render.warp import OutputWarp, Warp
 
 Variant = tuple[bool, bool, int]  # mask, trails, grade level (0 none, 1 no hue, 2 hue)
 
@@ -49,7 +52,13 @@ class Renderer:
     renderer keeps no reference to the target.
     """
 
-    def __init__(self, ctx: moderngl.Context, size: tuple[int, int], scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        ctx: moderngl.Context,
+        size: tuple[int, int],
+        scale: float = 1.0,
+        projector: OutputWarp | None = None,
+    ) -> None:
         self.ctx = ctx
         # The chain may run below output resolution: the picture comes from a 256² generator, so on a
         # CPU (llvmpipe) rendering effects at 1280×720 buys nothing visible and costs most of a core.
@@ -73,6 +82,8 @@ class Renderer:
         self.dissolve = Dissolve(ctx)
         self._shown: moderngl.Framebuffer | None = None  # the last presented picture, at chain size
         self.overlay = Overlay(ctx, size)
+        self.warp: Warp | None = None  # projector.json's warp and blend, the last pass (engine.render.warp)
+        self.set_projector(projector)
         self._targets: list[moderngl.Texture | moderngl.Framebuffer] = []
         self.size = (0, 0)
         self.frame = 0
@@ -119,7 +130,9 @@ class Renderer:
         picture = self.detail.finish(picture, picture_key, u, inp.t)
         picture = self._shown = self.dissolve.apply(picture, inp.dissolve)
 
-        if self.size == out_size:
+        if self.warp is not None:
+            self.warp.draw(picture.color_attachments[0], target_fbo)
+        elif self.size == out_size:
             self.ctx.copy_framebuffer(target_fbo, picture)
             target_fbo.use()
         else:
@@ -134,6 +147,17 @@ class Renderer:
             inp.hud_lines, inp.skeleton, inp.note, camera_scale, mirror, recording=inp.recording
         )
         self.frame += 1
+
+    def set_projector(self, entry: OutputWarp | None) -> None:
+        """Warp the final picture through `entry` (None or an identity: no pass, the picture is copied)."""
+        if entry is None or entry.is_identity():
+            if self.warp is not None:
+                self.warp.release()
+            self.warp = None
+        elif self.warp is None:
+            self.warp = Warp(self.ctx, entry)
+        else:
+            self.warp.set(entry)
 
     def internal_size(self, out_size: tuple[int, int]) -> tuple[int, int]:
         return (max(16, round(out_size[0] * self.scale)), max(16, round(out_size[1] * self.scale)))
@@ -176,6 +200,7 @@ class Renderer:
         self.detail.release()
         self.dissolve.release()
         self.overlay.release()
+        self.set_projector(None)
         for obj in (
             *self._targets,
             *self.compose_vaos.values(),

@@ -27,6 +27,7 @@ EXPECTED_RANGES = {
     "x": (-1, 1),
     "y": (-1, 1),
     "distance": (0, 1),
+    "distance_m": (0, 20),
     "head_yaw": (-1, 1),
     "head_pitch": (-1, 1),
     "head_roll": (-1, 1),
