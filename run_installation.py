@@ -20,7 +20,8 @@ EXAMPLES = """examples:
   python run_installation.py --source visitor.mp4 --offline --headless --record render.mp4
   python run_installation.py --osc-in 0.0.0.0:9000 --osc-allow 192.168.1.0/24 \\
       --osc-feedback 192.168.1.30:9001 --osc-out 127.0.0.1:57120      TouchOSC + SuperCollider
-keys: Esc quits, F fullscreen, D HUD, B blackout, J new keyframe, N/P next/previous scene, T tap tempo.
+keys: Esc quits, F fullscreen, D HUD, B blackout, J new keyframe, N/P next/previous scene, T tap tempo,
+L MIDI learn (the last parameter changed binds to the next control moved).
 OSC address space, mappings, TouchOSC and Pd examples: docs/osc.md
 """
 
@@ -82,6 +83,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="HOST:PORT",
         action="append",
         help="echo parameter changes and events here (controllers like TouchOSC; repeatable)",
+    )
+    ap.add_argument(
+        "--midi-in",
+        metavar="PORT",
+        action="append",
+        help="take MIDI from this port (its name or a part of it; repeatable; 'all' = every port); "
+        "mappings and MIDI learn: docs/midi.md",
+    )
+    ap.add_argument(
+        "--midi-out",
+        metavar="PORT",
+        action="append",
+        help="send feedback (motor faders, LEDs) to this port (default: each input's own output)",
     )
     ap.add_argument("--oscquery", metavar="PORT", type=int, help="serve the OSCQuery JSON tree over HTTP")
     ap.add_argument(
@@ -145,6 +159,9 @@ def overrides(args: argparse.Namespace) -> dict[str, dict]:
     }
     if any(v is not None for v in osc.values()):
         out["osc"] = {k: v for k, v in osc.items() if v is not None}
+    midi = {"in": args.midi_in, "out": args.midi_out}
+    if any(v is not None for v in midi.values()):
+        out["midi"] = {k: v for k, v in midi.items() if v is not None}
     if args.http is not None:
         out["http"] = {"listen": f"127.0.0.1:{args.http}" if args.http.strip().isdigit() else args.http}
     if args.log_file is not None:

@@ -102,7 +102,9 @@ class App:
 
     # ------------------------------------------------------------------ shared by both runners
     def open_output(self, fps: float) -> Output:
-        self.output = Output(self.cfg.run, fps)
+        room = self.cfg.room  # projector.json's entry for this output ([run] display), or no warp pass
+        projector = None if room.projector is None else room.projector.for_output(self.cfg.run.display)
+        self.output = Output(self.cfg.run, fps, projector)
         return self.output
 
     def timed(self, stage: str, fn):
@@ -164,6 +166,8 @@ class App:
                 self.pipeline.commands.put("scene_step", (1 if key == "n" else -1,), self.wall.now(), "key")
             elif key == "t":  # tap tempo, as /sync/tap
                 self.pipeline.commands.put("tap", (), self.wall.now(), origin="key")
+            elif key == "l" and self.pipeline.midi is not None:  # MIDI learn: the last parameter changed
+                self.pipeline.midi.learn_last()
         return self.stop.is_set()
 
     def finish_output(self, output: Output) -> None:

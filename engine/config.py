@@ -21,6 +21,7 @@ from calibration.room import Room, load_room
 from engine.config_meta import ConfigError, check_value, choices, field_types, rng
 from engine.hostport import parse_listen, parse_target
 from engine.latent import LatentSettings
+from engine.midi_map import MidiMapping, MidiSettings
 from engine.ops_settings import HttpSettings, LogSettings, ScheduleSettings, WatchdogSettings
 from engine.osc import CONTROLLER_GROUPS, SOUND_GROUPS, OscTargetSettings
 from engine.osc_map import OscMapping
@@ -135,6 +136,7 @@ class Config:
     perception: PerceptionSettings = field(default_factory=PerceptionSettings)
     crowd: CrowdSettings = field(default_factory=CrowdSettings)
     osc: OscSettings = field(default_factory=OscSettings)
+    midi: MidiSettings = field(default_factory=MidiSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
@@ -192,6 +194,7 @@ def build_config(data: dict) -> Config:
         perception=_build_section(PerceptionSettings, data.get("perception", {}), "perception"),
         crowd=_build_section(CrowdSettings, data.get("crowd", {}), "crowd"),
         osc=_build_osc(data.get("osc", {})),
+        midi=_build_midi(data.get("midi", {})),
         http=_build_section(HttpSettings, data.get("http", {}), "http"),
         schedule=_build_section(ScheduleSettings, data.get("schedule", {}), "schedule"),
         watchdog=_build_section(WatchdogSettings, data.get("watchdog", {}), "watchdog"),
@@ -222,6 +225,33 @@ def _build_osc(data: dict) -> OscSettings:
             raise ConfigError(f"osc.{key} must be an array of tables ([[osc.{key}]])")
         tables[key] = tuple(_build_section(cls, item, f"osc.{key}[{i}]") for i, item in enumerate(items))
     return dataclasses.replace(_build_section(OscSettings, data, "osc"), **tables)
+
+
+def _build_midi(data: dict) -> MidiSettings:
+    """[midi] with its ports `in` and `out` (Python's `in` is a keyword: the fields are inputs/outputs)
+    and its array of tables [[midi.map]]."""
+    if not isinstance(data, dict):
+        raise ConfigError("[midi] must be a table")
+    data = dict(data)
+    known = ["in", "out", *[f.name for f in dataclasses.fields(MidiSettings)][2:]]
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"unknown key 'midi.{key}' (known: {', '.join(known)})")
+    for field_name, key in (("inputs", "in"), ("outputs", "out")):
+        if key in data:
+            data[field_name] = check_value(f"midi.{key}", data.pop(key), tuple[str, ...], {})
+    maps = midi_maps(data.pop("map", []), "midi.map")
+    return dataclasses.replace(_build_section(MidiSettings, data, "midi"), map=maps)
+
+
+def midi_maps(items: object, key: str) -> tuple[MidiMapping, ...]:
+    """An array of tables of MIDI mappings, each checked like any section: the config's [[midi.map]]
+    and MIDI learn's file (engine.midi) go through this one check."""
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list):
+        raise ConfigError(f"{key} must be an array of tables ([[{key}]])")
+    return tuple(_build_section(MidiMapping, item, f"{key}[{i}]") for i, item in enumerate(items))
 
 
 def _build_show(data: dict) -> ShowSettings:

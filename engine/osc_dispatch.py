@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 
 from engine.control import CommandQueue
+from engine.midi_map import TRIGGERS
 from engine.osc_map import OscMapping
 from engine.osc_safety import LogThrottle, RateLimiter
 from engine.osc_wire import Arg, OscMessage, encode_message
@@ -45,6 +46,11 @@ ADDRESSES = {
     "/sync/tap": ("[f|i|T|F]", "tap tempo: 3+ taps set the tempo, each tap the beat (a 0 is a release)"),
     "/audio/level": ("f", "audio level 0..1"),
     "/audio/bands": ("f…", "band levels 0..1, lowest first (up to 32)"),
+    "/midi/learn": (
+        "[s]",
+        "bind the next MIDI control moved to a parameter, a trigger address, "
+        "scene:NAME or preset:NAME; no argument cancels (docs/midi.md)",
+    ),
 }
 # The JSON of an /engine/status reply: with the OSC header it stays within one Ethernet frame's UDP
 # payload (1472 bytes), so it arrives whole on any network and in any OSC receiver's buffer.
@@ -61,6 +67,14 @@ def _number(args: Sequence[Arg], i: int = 0) -> float | None:
         v = float(a)
         return v if math.isfinite(v) else None
     return None
+
+
+def _preset_name_ok(name: str) -> bool:
+    try:
+        check_name(name)
+    except PresetError:
+        return False
+    return True
 
 
 def _shown(text: str) -> str:
@@ -83,8 +97,11 @@ class OscDispatcher:
         scenes: Iterable[str] = (),
         mappings: Iterable[OscMapping] = (),
         status: Callable[[], str] | None = None,
+        origin: str = "osc",
     ) -> None:
+        """`origin` goes with every command (engine.midi dispatches through here as "midi:<port>")."""
         self.registry = registry
+        self.origin = origin
         self.commands = commands
         self.send = send
         self.stats = stats
@@ -115,6 +132,7 @@ class OscDispatcher:
             "/sync/tap": self._tap,
             "/audio/level": self._sync_number,
             "/audio/bands": self._bands,
+            "/midi/learn": self._midi_learn,
         }
 
     def dispatch(self, msg: OscMessage, sender: tuple, at: float, mapped: bool = False) -> None:
@@ -143,7 +161,7 @@ class OscDispatcher:
         )
 
     def _put(self, kind: str, args: tuple, at: float) -> None:
-        if not self.commands.put(kind, args, at):
+        if not self.commands.put(kind, args, at, origin=self.origin):
             self.stats["full"] += 1
             self.warn("full", "OSC in: command queue full; dropping commands (the loop is behind)")
 
@@ -297,6 +315,26 @@ class OscDispatcher:
             self._bad(msg, "one or more numbers")
         else:
             self._put("bands", (tuple(values[:32]),), at)
+
+    def _midi_learn(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        """The target is checked here, where the registry and scenes are known; the engine's MIDI
+        side binds it when the command is applied (engine.midi)."""
+        target = self._string(msg) if msg.args else ""
+        if target is None:
+            self._bad(msg, "nothing (cancel) or a parameter, trigger address, scene:NAME or preset:NAME")
+            return
+        scene, preset = target.removeprefix("scene:"), target.removeprefix("preset:")
+        ok = (
+            target == ""
+            or self.registry.has(target)
+            or target in TRIGGERS
+            or (target.startswith("scene:") and scene in self.scenes)
+            or (target.startswith("preset:") and _preset_name_ok(preset))
+        )
+        if not ok:
+            self.warn(f"learn:{target[:80]}", "OSC in: /midi/learn: nothing to bind named %s", _shown(target))
+            return
+        self._put("midi_learn", (target,), at)
 
     def _mapped(self, m: OscMapping, msg: OscMessage, sender: tuple, at: float) -> None:
         x = _number(msg.args, m.arg)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from calibration.learn import Rescaler
 from engine import engine_params
 from engine.config import Config, ConfigError
 from engine.control import Command, CommandQueue
@@ -48,6 +49,15 @@ COALESCED = frozenset({"jump", "seed", "scene", "preset_load", "refresh"})
 def absent_viewer(t: float, index: int = -1) -> Viewer:
     """What the scene sees when no frame has been perceived (no camera yet, attract mode)."""
     return Viewer(features=neutral_features(), capture_time=t, frame_index=index)
+
+
+def calibration_line(room: object) -> str:
+    """The HUD's line of calibration files in use ("calibration: camera screen zone"); "none" only
+    when a folder was given and holds none, nothing when no calibration was asked for."""
+    active = room.active() if hasattr(room, "active") else []
+    if active:
+        return "calibration: " + " ".join(active)
+    return "calibration: none" if getattr(room, "folder", None) is not None else ""
 
 
 @dataclass
@@ -105,6 +115,14 @@ class Pipeline:
         self.sync = SyncTracker()
         self.presets = Presets(cfg.osc.presets)
         self.osc = OscIO(cfg.osc, self.params, self.commands, self.clock, scene_names())
+        self.midi = None  # MIDI controllers (engine.midi), only when [midi] names ports
+        if cfg.midi.inputs or cfg.midi.outputs:
+            from engine.midi import MidiIO
+
+            try:
+                self.midi = MidiIO(cfg.midi, self.params, self.commands, self.clock, scene_names())
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
         self.warn = LogThrottle(log)
         # which scene is on (switches, the show, the idle fallback) and the crossfades between them
         self.director = Director(
@@ -122,6 +140,9 @@ class Pipeline:
         self.sleep_request: bool | None = None  # /engine/sleep (True) or /engine/wake (False), once
         self.on_reload: Callable[[str, str], None] | None = None  # --watch: engine.watch.Watcher.apply
         self._hud_latency: dict[str, float] = {}
+        # ranges.json: features rescaled to this room before the scenes see them (raw_<name> kept)
+        self.rescale = Rescaler(getattr(cfg.room, "ranges", None))
+        self.calibration = calibration_line(cfg.room)
 
     @property
     def scene(self) -> Scene:
@@ -135,12 +156,15 @@ class Pipeline:
     def start(self) -> None:
         """Open the OSC ports and announce the scene; called once the loop is about to run."""
         self.osc.start()
+        if self.midi is not None:
+            self.midi.start()
         self.osc.out.event("/scene/changed", self.scene.name)
 
     def advance(self, viewer: Viewer, t: float, dt: float, dim: float = 0.0) -> Step:
         """Commands → scene → target → one bounded latent step. Runs at render rate.
 
         `dim` (0..1) darkens the picture on top of any blackout: the opening-hours fade."""
+        viewer = self.rescale(viewer)
         self.director.t = t  # a switch in this frame's commands starts its crossfade now
         self.apply_commands(t)
         self.director.tick(someone_there(viewer), t)
@@ -229,6 +253,8 @@ class Pipeline:
             self.osc.out.refresh()
         elif kind == "sleep":  # the runner applies it to the opening hours
             self.sleep_request = bool(args[0])
+        elif kind == "midi_learn" and self.midi is not None:  # /midi/learn <param>: the next control moved
+            self.midi.learn(args[0])
         elif kind == "reload" and self.on_reload is not None:  # an edited file, on the GL thread
             self.on_reload(args[0], args[1])
 
@@ -319,6 +345,7 @@ class Pipeline:
         return (
             f"{self.scene.name}  {m.recent_fps(self.clock()):5.1f} fps  {self.generator.provider}",
             *((show,) if show else ()),
+            *((self.calibration,) if self.calibration else ()),
             f"perception {m.recent_ms('perception'):5.1f} ms  generator {m.recent_ms('generator'):5.1f} ms"
             f"  render {m.recent_ms('render'):5.1f} ms",
             f"latency p50 {lat.get('p50', 0):5.0f} ms  p95 {lat.get('p95', 0):5.0f} ms",
@@ -328,4 +355,6 @@ class Pipeline:
         )
 
     def close(self) -> None:
+        if self.midi is not None:
+            self.midi.close()
         self.osc.close()

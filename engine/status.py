@@ -65,6 +65,7 @@ def build_status(app: App) -> dict:
         "provider": app.pipeline.generator.provider,
         "model": app.pipeline.generator.manifest.name,
         "styles": app.pipeline.style_status(),  # the model's styles and the blend now ({}: none)
+        "midi": app.pipeline.midi.status() if app.pipeline.midi is not None else None,
         "rss_mb": proc.rss_mb,
         "threads": proc.threads,
         "open_files": proc.open_files,
@@ -72,4 +73,5 @@ def build_status(app: App) -> dict:
         "watchdog": app.watchdog.status(),
         "sleeping": bool(runner is not None and not runner.awake.is_set()),
         "recording": bool(app.output is not None and app.output.recording),
+        "calibration": app.cfg.room.active(),  # the room's files in use (python -m calibration)
     }

@@ -3,24 +3,33 @@
 # Re-installs only when a requirements file changed (a stamp holds their hash).
 set -euo pipefail
 kind="${1:-runtime}"
-# dev: opencv-doc ships vtest.avi (people walking down a campus), the real clip of the crowd tests
+# dev: opencv-doc ships vtest.avi (people walking down a campus), the real clip of the crowd tests;
+# jackd2's dummy driver gives tests/test_midi.py real MIDI ports where the kernel has no ALSA
+# ($lean: installed without recommends, qjackctl would bring Qt). libasound2: python-rtmidi links it.
 case "$kind" in
-  runtime) reqs=requirements.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri" ;;
-  dev) reqs=requirements-dev.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri xvfb liblo-tools puredata-core strace systemd opencv-doc" ;;
+  runtime) reqs=requirements.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libasound2"; lean="" ;;
+  dev) reqs=requirements-dev.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libasound2 xvfb liblo-tools puredata-core strace systemd opencv-doc"; lean="jackd2" ;;
   *) echo "setup.sh: unknown kind '$kind'" >&2; return 2 ;;
 esac
 
-missing=""
+missing="" missing_lean=""
 for d in $debs; do
   dpkg -s "$d" >/dev/null 2>&1 || missing="$missing $d"
 done
-if [ -n "$missing" ]; then
+for d in $lean; do
+  dpkg -s "$d" >/dev/null 2>&1 || missing_lean="$missing_lean $d"
+done
+if [ -n "$missing$missing_lean" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing Debian packages:$missing" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null \
-      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null; }
+    echo "installing Debian packages:$missing$missing_lean" >&2
+    apt_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
+    install_all() {
+      { [ -z "$missing" ] || apt_install $missing; } \
+        && { [ -z "$missing_lean" ] || apt_install --no-install-recommends $missing_lean; }
+    }
+    install_all || { apt-get update -q >/dev/null && install_all; }
   else
-    echo "missing Debian packages; run:  sudo apt-get install -y$missing" >&2
+    echo "missing Debian packages; run:  sudo apt-get install -y$missing$missing_lean" >&2
     [ "$kind" = dev ] && return 1
   fi
 fi
