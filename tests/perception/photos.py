@@ -108,10 +108,6 @@ def shrunk(image: np.ndarray, factor: float) -> np.ndarray:
 
 def in_frame(image: np.ndarray, width: int = 640, height: int = 480) -> np.ndarray:
     """The photo fitted into a camera-sized frame (letterboxed), as a webcam would deliver it."""
-    h, w = image.shape[:2]
-    s = min(width / w, height / h)
-    small = cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-    out = np.zeros((height, width, 3), np.uint8)
-    top, left = (height - small.shape[0]) // 2, (width - small.shape[1]) // 2
-    out[top : top + small.shape[0], left : left + small.shape[1]] = small
-    return out
+    from engine.perception.bench import letterbox
+
+    return letterbox(image, width, height)
