@@ -215,12 +215,13 @@ class PacedSource(Source):
                 if image is None:  # a file that does not loop has ended
                     break
                 now = clock.now()
-                self._slot.put(Frame(image=image, capture_time=now, index=index, source=self.name))
+                # the state first, the frame last: whoever sees the frame sees "playing", not the outage
                 self._last_publish = now
                 if self._down_since is not None:
                     log.info("%s is back after %.1f s", self.name, now - self._down_since)
                     self._down_since = None
                 self._error = ""
+                self._slot.put(Frame(image=image, capture_time=now, index=index, source=self.name))
                 index += 1
         finally:
             close()
