@@ -85,8 +85,10 @@ class PulseScene(Scene):
         count = s.get("beat_count", 0.0)
         if synced:
             phase = s.get("beat_phase", 0.0)
-            if self.count_seen is not None and count != self.count_seen:
-                pos = count + phase  # a beat arrived: its index is the count (bar lines follow it)
+            if self.count_seen is None or count != self.count_seen:
+                # a beat arrived (or the first frame of a synced run): its index is the count, so the
+                # bar lines follow the sender's (Link's bar) from the first frame on
+                pos = count + phase
             else:  # between beats, or a tempo without beats: keep counting, on the sync's phase
                 pos = round(expected - phase) + phase
         else:

@@ -99,7 +99,7 @@ def why_allowed(w: Write, run: Run) -> str | None:
         # Mesa's on-disk cache of compiled GLSL programs (the engine's own shaders, keyed by a hash
         # of their source). Mesa finds it from the passwd entry, not $HOME. Shader code, never pixels.
         return "Mesa's compiled-shader cache"
-    if re.match(r"/dev/shm/jack_db-\d+(/(__db\.\d+|metadata\.db))?$", p):
+    if re.match(r"/dev/shm/jack_db-\d+(/(__db\.\d+|(__db\.)?metadata\.db))?$", p):
         # PortAudio (loaded through mediapipe's audio tasks via sounddevice) probes JACK when it
         # initialises; JACK's client library opens its shared-memory metadata database. No audio
         # stream is opened, nothing is captured.
