@@ -97,11 +97,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="append",
         help="send feedback (motor faders, LEDs) to this port (default: each input's own output)",
     )
+    ap.add_argument(
+        "--link",
+        action="store_true",
+        default=None,
+        help="join the Ableton Link session: its tempo and beat drive the sync (pulse locks to the DJ); "
+        "docs/link.md",
+    )
+    ap.add_argument(
+        "--ndi",
+        metavar="NAME",
+        help="send the presented picture (never the camera) as an NDI source of this name, for "
+        "Resolume, TouchDesigner, OBS, vMix; docs/ndi.md",
+    )
     ap.add_argument("--oscquery", metavar="PORT", type=int, help="serve the OSCQuery JSON tree over HTTP")
     ap.add_argument(
         "--http",
         metavar="HOST:PORT",
-        help="serve GET /status (JSON) and /metrics (Prometheus) here; a bare PORT means 127.0.0.1:PORT; "
+        help="serve the staff's web panel (/), GET /status (JSON) and /metrics (Prometheus) here; "
+        "a bare PORT means 127.0.0.1:PORT; "
         "beyond loopback needs [http] password (default: off)",
     )
     ap.add_argument("--stats", metavar="PATH.json", help="write fps, stage ms, latency, frame times on exit")
@@ -135,6 +149,7 @@ def overrides(args: argparse.Namespace) -> dict[str, dict]:
             "headless",
             "frames",
             "record",
+            "ndi",
             "offline",
             "fullscreen",
             "display",
@@ -162,6 +177,8 @@ def overrides(args: argparse.Namespace) -> dict[str, dict]:
     midi = {"in": args.midi_in, "out": args.midi_out}
     if any(v is not None for v in midi.values()):
         out["midi"] = {k: v for k, v in midi.items() if v is not None}
+    if args.link:
+        out["link"] = {"enabled": True}
     if args.http is not None:
         out["http"] = {"listen": f"127.0.0.1:{args.http}" if args.http.strip().isdigit() else args.http}
     if args.log_file is not None:

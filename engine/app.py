@@ -23,6 +23,7 @@ from engine.config import Config
 from engine.http_status import StatusServer, start_status_server
 from engine.messages import RenderInput
 from engine.metrics import Metrics
+from engine.ndi import check_ndi_name, load_ndi
 from engine.notify import SystemdNotifier
 from engine.osc_safety import LogThrottle
 from engine.output import Output, OutputLost
@@ -34,6 +35,8 @@ from engine.schedule import Schedule
 from engine.status import build_status
 from engine.watch import Watcher
 from engine.watchdog import Watchdog
+from engine.web.panel import WebPanel
+from engine.web.thumbnail import Thumbnail
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,9 @@ class App:
             check_record_path(cfg.run.record)
         if cfg.run.stats:
             check_writable_file(cfg.run.stats, "run.stats")
+        if cfg.run.ndi:  # the name and the NDI runtime, before the models load
+            check_ndi_name(cfg.run.ndi)
+            load_ndi()
         self.cfg = cfg
         self.schedule = Schedule(cfg.schedule)
         self.metrics = Metrics()
@@ -94,7 +100,8 @@ class App:
         self.runner = None  # the realtime runner while it runs (status reads its source)
         self.output: Output | None = None
         self.pipeline.osc.status = self.status  # /engine/status over OSC (read when OSC in starts)
-        self.http: StatusServer | None = None  # GET /status, /metrics while running
+        self.http: StatusServer | None = None  # GET /status, /metrics and the staff's panel while running
+        self.thumbnail = Thumbnail()  # the panel's picture of the output, read back only while one is open
 
     @property
     def watchdog_enabled(self) -> bool:
@@ -130,6 +137,8 @@ class App:
         inp: RenderInput = self.pipeline.render_input(image, step, note, recording=output.recording)
         t = self.wall.now() if shown_at is None else shown_at
         on_frame = None if self.on_frame is None else (lambda rgb, s=step: self.on_frame(rgb, s))
+        if self.thumbnail.due():
+            on_frame = self.thumbnail.tap(on_frame)
         self.timed("render", lambda: output.present(inp, t, on_frame))
         now = self.wall.now()
         # realtime capture times are on self.wall (the sources' clock); offline has no real latency
@@ -188,7 +197,9 @@ class App:
             self.pipeline.start()
             if self.cfg.run.watch:
                 self.watcher = Watcher(self).start()
-            self.http = start_status_server(self.cfg.http.listen, self.cfg.http.password, self.status)
+            self.http = start_status_server(
+                self.cfg.http.listen, self.cfg.http.password, self.status, WebPanel.for_app(self)
+            )
             if self.cfg.run.offline:
                 run_offline(self)
             else:

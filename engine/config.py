@@ -21,6 +21,7 @@ from calibration.room import Room, load_room
 from engine.config_meta import ConfigError, check_value, choices, field_types, rng
 from engine.hostport import parse_listen, parse_target
 from engine.latent import LatentSettings
+from engine.link import LinkSettings
 from engine.midi_map import MidiMapping, MidiSettings
 from engine.ops_settings import HttpSettings, LogSettings, ScheduleSettings, WatchdogSettings
 from engine.osc import CONTROLLER_GROUPS, SOUND_GROUPS, OscTargetSettings
@@ -41,6 +42,7 @@ class RunSettings:
     headless: bool = False
     frames: int = field(default=0, metadata=rng(0, 10**9, "stop after N presented frames (0 = run forever)"))
     record: str = ""
+    ndi: str = ""  # send the presented frames as an NDI source of this name ("" = off; engine.ndi)
     offline: bool = False
     fullscreen: bool = False
     display: int = field(default=0, metadata=rng(0, 16))
@@ -137,6 +139,7 @@ class Config:
     crowd: CrowdSettings = field(default_factory=CrowdSettings)
     osc: OscSettings = field(default_factory=OscSettings)
     midi: MidiSettings = field(default_factory=MidiSettings)
+    link: LinkSettings = field(default_factory=LinkSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
@@ -195,6 +198,7 @@ def build_config(data: dict) -> Config:
         crowd=_build_section(CrowdSettings, data.get("crowd", {}), "crowd"),
         osc=_build_osc(data.get("osc", {})),
         midi=_build_midi(data.get("midi", {})),
+        link=_build_section(LinkSettings, data.get("link", {}), "link"),
         http=_build_section(HttpSettings, data.get("http", {}), "http"),
         schedule=_build_section(ScheduleSettings, data.get("schedule", {}), "schedule"),
         watchdog=_build_section(WatchdogSettings, data.get("watchdog", {}), "watchdog"),

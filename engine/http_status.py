@@ -8,7 +8,7 @@ the status names the camera, scene and model of someone's artwork. A status call
 answered with a 500 naming the error; the server, and the piece, go on.
 
 `JsonHandler` and `HttpThread` are the engine's one HTTP mechanism (OSCQuery uses them too; the
-staff's panel will add its routes here). What /metrics says, in Prometheus's terms, is
+staff's panel, engine.web, adds its routes through `routes`). What /metrics says, in Prometheus's terms, is
 engine.metrics_export's; this module only serves it.
 """
 
@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from engine.config import HttpSettings
@@ -174,11 +175,21 @@ def authorized(header: str | None, password: str) -> bool:
 
 
 # ---------------------------------------------------------------------- the server
+class Routes(Protocol):
+    """More paths on the same port (the staff's panel, engine.web.panel), behind the same password."""
+
+    def handle(self, handler: JsonHandler, path: str) -> bool: ...  # True: answered
+
+    def close(self) -> None: ...
+
+
 class StatusServer:
     """GET /status, GET /metrics; any other path is a 404. Binds in the constructor (OSError when the
     port is taken, ValueError for a bad or unprotected address) and serves after `start()`."""
 
-    def __init__(self, listen: str, password: str, status: Callable[[], dict]) -> None:
+    def __init__(
+        self, listen: str, password: str, status: Callable[[], dict], routes: Routes | None = None
+    ) -> None:
         HttpSettings(listen, password).validate()  # one rule for the config file and direct use
         address = parse_listen(listen)
         if address is None:
@@ -203,6 +214,11 @@ class StatusServer:
                     self.reply_json(401, {"error": "password required (HTTP basic auth)"}, [challenge])
                     return
                 path = urlsplit(self.path).path.rstrip("/") or "/"
+                if routes is not None and routes.handle(self, path):
+                    return
+                if self.command == "POST":  # only the panel's routes take a body
+                    self.send_error(501, f"Unsupported method ('POST') for {path[:80]}")
+                    return
                 try:
                     code, body, content_type = answer(path, self.headers.get("Accept"))
                 except Exception as e:  # noqa: BLE001 - a broken status must not end the server
@@ -212,8 +228,9 @@ class StatusServer:
                     return
                 self.reply(code, body, content_type)
 
-            do_HEAD = do_GET  # noqa: N815 - http.server's spelling
+            do_HEAD = do_POST = do_GET  # noqa: N815 - http.server's spelling
 
+        self.routes = routes
         self._http = HttpThread(address, Handler, "http-status")
         self.address = self._http.address
 
@@ -231,16 +248,20 @@ class StatusServer:
         log.info("status on %s/status, metrics on %s/metrics", self.url, self.url)
 
     def close(self) -> None:
+        if self.routes is not None:
+            self.routes.close()
         self._http.close()
 
 
-def start_status_server(listen: str, password: str, status: Callable[[], dict]) -> StatusServer | None:
+def start_status_server(
+    listen: str, password: str, status: Callable[[], dict], routes: Routes | None = None
+) -> StatusServer | None:
     """For App.run: a started server, or None when off or the port cannot be had (logged, and the
     piece runs on, as with the OSC ports: a dark projector would be the worse failure)."""
     if parse_listen(listen) is None:
         return None
     try:
-        server = StatusServer(listen, password, status)
+        server = StatusServer(listen, password, status, routes)
     except OSError as e:
         log.error("HTTP status: cannot listen on %s (%s); running without it", listen, e)
         return None

@@ -1,4 +1,4 @@
-"""Where presented frames go: the surface (window or EGL), the shader chain, the recorder.
+"""Where presented frames go: the surface (window or EGL), the shader chain, the recorder, NDI.
 
 One object owns them and their close order, so the realtime and offline runners share one way to
 present a frame and one way to shut down. It also owns the repairs that belong to the output: a
@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 import numpy as np
 
 from engine.config import RunSettings
 from engine.messages import RenderInput
+from engine.ndi import NdiSender
 from engine.render.chain import Renderer
 from engine.render.context import Surface, open_surface
 from engine.render.readback import read_rgb
@@ -43,6 +45,8 @@ class Output:
         self.recorder = (
             Recorder(run.record, self.surface.size, fps, realtime=not run.offline) if run.record else None
         )
+        # NDI out (engine.ndi): pixels are read back for it only while a receiver is connected
+        self.ndi = NdiSender(run.ndi, fps) if run.ndi else None
         self.failures = 0  # consecutive frames that failed to render
         self.rebuilds = 0
 
@@ -53,11 +57,12 @@ class Output:
     def present(
         self, inp: RenderInput, t: float, on_frame: Callable[[np.ndarray], None] | None = None
     ) -> None:
-        """Render, hand the pixels to the recorder and `on_frame` if anyone wants them, show."""
+        """Render, hand the pixels to the recorder, NDI and `on_frame` if anyone wants them, show."""
+        to_ndi = self.ndi is not None and self.ndi.wants_frames
         try:
             self.renderer.render(inp, self.surface.framebuffer)
             rgb = None
-            if self.recording or on_frame is not None:
+            if self.recording or on_frame is not None or to_ndi:
                 rgb = read_rgb(self.surface.framebuffer, self.surface.size)
             self.surface.present()
         except Exception:
@@ -74,6 +79,9 @@ class Output:
                 except ValueError as e:  # a fullscreen toggle changed the size: keep showing, stop recording
                     self.recorder.failed = str(e)
                     log.error("recording stopped: %s; the picture goes on", e)
+            if to_ndi:
+                assert self.ndi is not None
+                self.ndi.offer(rgb, time.time())  # wall clock: receivers compare it with theirs
             if on_frame is not None:
                 on_frame(rgb)
 
@@ -112,6 +120,8 @@ class Output:
         steps: list[tuple[str, Callable[[], None]]] = []
         if self.recorder is not None:
             steps.append(("recording", self.recorder.close))
+        if self.ndi is not None:
+            steps.append(("NDI", self.ndi.close))
         steps += [("renderer", self.renderer.release), ("surface", self.surface.close)]
         for name, fn in steps:
             try:

@@ -123,6 +123,14 @@ class Pipeline:
                 self.midi = MidiIO(cfg.midi, self.params, self.commands, self.clock, scene_names())
             except ValueError as e:
                 raise ConfigError(str(e)) from None
+        self.link = None  # Ableton Link (engine.link): the session's beats and tempo as sync commands
+        if cfg.link.enabled:
+            from engine.link import LinkSync
+
+            try:
+                self.link = LinkSync(cfg.link, self.commands, self.clock, offline=cfg.run.offline)
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
         self.warn = LogThrottle(log)
         # which scene is on (switches, the show, the idle fallback) and the crossfades between them
         self.director = Director(
@@ -158,6 +166,8 @@ class Pipeline:
         self.osc.start()
         if self.midi is not None:
             self.midi.start()
+        if self.link is not None:
+            self.link.start()
         self.osc.out.event("/scene/changed", self.scene.name)
 
     def advance(self, viewer: Viewer, t: float, dt: float, dim: float = 0.0) -> Step:
@@ -355,6 +365,8 @@ class Pipeline:
         )
 
     def close(self) -> None:
+        if self.link is not None:
+            self.link.close()
         if self.midi is not None:
             self.midi.close()
         self.osc.close()

@@ -66,6 +66,7 @@ def build_status(app: App) -> dict:
         "model": app.pipeline.generator.manifest.name,
         "styles": app.pipeline.style_status(),  # the model's styles and the blend now ({}: none)
         "midi": app.pipeline.midi.status() if app.pipeline.midi is not None else None,
+        "link": app.pipeline.link.status() if app.pipeline.link is not None else None,
         "rss_mb": proc.rss_mb,
         "threads": proc.threads,
         "open_files": proc.open_files,
@@ -73,5 +74,6 @@ def build_status(app: App) -> dict:
         "watchdog": app.watchdog.status(),
         "sleeping": bool(runner is not None and not runner.awake.is_set()),
         "recording": bool(app.output is not None and app.output.recording),
+        "ndi": app.output.ndi.status() if app.output is not None and app.output.ndi is not None else None,
         "calibration": app.cfg.room.active(),  # the room's files in use (python -m calibration)
     }

@@ -6,9 +6,11 @@ kind="${1:-runtime}"
 # dev: opencv-doc ships vtest.avi (people walking down a campus), the real clip of the crowd tests;
 # jackd2's dummy driver gives tests/test_midi.py real MIDI ports where the kernel has no ALSA
 # ($lean: installed without recommends, qjackctl would bring Qt). libasound2: python-rtmidi links it.
+# chromium + chromium-driver: tests/test_web_browser.py drives the staff's panel in a real headless
+# browser (about 120 MB to download, 380 MB installed; lean: no upower, printer or notification daemons).
 case "$kind" in
   runtime) reqs=requirements.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libasound2"; lean="" ;;
-  dev) reqs=requirements-dev.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libasound2 xvfb liblo-tools puredata-core strace systemd opencv-doc"; lean="jackd2" ;;
+  dev) reqs=requirements-dev.txt; debs="libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libasound2 xvfb liblo-tools puredata-core strace systemd opencv-doc"; lean="jackd2 chromium chromium-driver" ;;
   *) echo "setup.sh: unknown kind '$kind'" >&2; return 2 ;;
 esac
 
