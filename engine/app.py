@@ -20,12 +20,15 @@ import numpy as np
 
 from engine.clock import RealtimeClock
 from engine.config import Config
-from engine.http_status import StatusServer, start_status_server
+from engine.control import keys
+from engine.control.http import StatusServer, start_status_server
+from engine.control.osc.safety import LogThrottle
+from engine.control.web.panel import WebPanel
+from engine.control.web.thumbnail import Thumbnail
 from engine.messages import RenderInput
 from engine.metrics import Metrics
 from engine.ndi import check_ndi_name, load_ndi
 from engine.notify import SystemdNotifier
-from engine.osc_safety import LogThrottle
 from engine.output import Output, OutputLost
 from engine.paths import check_writable_file
 from engine.pipeline import Pipeline, Step
@@ -35,8 +38,6 @@ from engine.schedule import Schedule
 from engine.status import build_status
 from engine.watch import Watcher
 from engine.watchdog import Watchdog
-from engine.web.panel import WebPanel
-from engine.web.thumbnail import Thumbnail
 
 log = logging.getLogger(__name__)
 
@@ -166,17 +167,8 @@ class App:
                 output.toggle_fullscreen()
             elif key == "d":
                 self.pipeline.hud = not self.pipeline.hud
-            elif key == "b":  # through the registry, so controllers' blackout buttons follow
-                params = self.pipeline.params
-                params.set("engine.blackout", 0.0 if params.get("engine.blackout") >= 0.5 else 1.0, "key")
-            elif key == "j":
-                self.pipeline.commands.put("jump", (), self.wall.now(), origin="key")
-            elif key in ("n", "p"):  # next / previous: the show's entries, or the scenes by name
-                self.pipeline.commands.put("scene_step", (1 if key == "n" else -1,), self.wall.now(), "key")
-            elif key == "t":  # tap tempo, as /sync/tap
-                self.pipeline.commands.put("tap", (), self.wall.now(), origin="key")
-            elif key == "l" and self.pipeline.midi is not None:  # MIDI learn: the last parameter changed
-                self.pipeline.midi.learn_last()
+            else:  # the piece's own keys: the same queue and registry as OSC (engine.control.keys)
+                keys.press(key, self.pipeline, self.wall.now())
         return self.stop.is_set()
 
     def finish_output(self, output: Output) -> None:

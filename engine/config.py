@@ -19,14 +19,14 @@ from typing import Any
 from calibration.files import CalibrationError
 from calibration.room import Room, load_room
 from engine.config_meta import ConfigError, check_value, choices, field_types, rng
+from engine.control.link import LinkSettings
+from engine.control.midi_map import MidiMapping, MidiSettings
+from engine.control.osc.mapping import OscMapping
+from engine.control.osc.safety import is_loopback_host, parse_network
+from engine.control.osc.sender import CONTROLLER_GROUPS, SOUND_GROUPS, OscTargetSettings
 from engine.hostport import parse_listen, parse_target
 from engine.latent import LatentSettings
-from engine.link import LinkSettings
-from engine.midi_map import MidiMapping, MidiSettings
 from engine.ops_settings import HttpSettings, LogSettings, ScheduleSettings, WatchdogSettings
-from engine.osc import CONTROLLER_GROUPS, SOUND_GROUPS, OscTargetSettings
-from engine.osc_map import OscMapping
-from engine.osc_safety import is_loopback_host, parse_network
 from engine.perception.crowd import CrowdSettings
 from engine.perception.settings import PerceptionSettings
 from engine.scene_settings import ScenesSettings, ShowEntry, ShowSettings
@@ -250,7 +250,7 @@ def _build_midi(data: dict) -> MidiSettings:
 
 def midi_maps(items: object, key: str) -> tuple[MidiMapping, ...]:
     """An array of tables of MIDI mappings, each checked like any section: the config's [[midi.map]]
-    and MIDI learn's file (engine.midi) go through this one check."""
+    and MIDI learn's file (engine.control.midi) go through this one check."""
     if isinstance(items, dict):
         items = [items]
     if not isinstance(items, list):

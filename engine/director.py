@@ -15,8 +15,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from engine.control.osc.safety import LogThrottle
 from engine.idle import IdleFallback
-from engine.osc_safety import LogThrottle
 from engine.presets import Preset, PresetError, Presets
 from engine.scene import Scene, SceneInputs, scene_class, scene_names
 from engine.scene_settings import ScenesSettings, ShowEntry, ShowSettings

@@ -35,7 +35,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TextIO
 
-from engine.osc_safety import LogThrottle
+from engine.control.osc.safety import LogThrottle
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # A line of ours, as the tests and the soak recognise it (plain, and under journald).

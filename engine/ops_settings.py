@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.config_meta import rng
+from engine.control.osc.safety import is_loopback_host
 from engine.hostport import parse_listen
-from engine.osc_safety import is_loopback_host
 
 
 @dataclass(frozen=True)

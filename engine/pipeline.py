@@ -22,7 +22,10 @@ import numpy as np
 from calibration.learn import Rescaler
 from engine import engine_params
 from engine.config import Config, ConfigError
-from engine.control import Command, CommandQueue
+from engine.control.commands import Command, CommandQueue
+from engine.control.osc.safety import LogThrottle
+from engine.control.osc.sender import FrameState
+from engine.control.osc.surface import OscIO
 from engine.director import Director
 from engine.generator.manifest import load_manifest
 from engine.generator.onnx_generator import OnnxGenerator
@@ -30,9 +33,6 @@ from engine.idle import someone_there
 from engine.latent import LatentIntegrator
 from engine.messages import RenderInput, Target, Viewer
 from engine.metrics import Metrics
-from engine.osc import FrameState
-from engine.osc_io import OscIO
-from engine.osc_safety import LogThrottle
 from engine.params import ParamRegistry
 from engine.perception.features import neutral_features
 from engine.presets import Preset, PresetError, Presets
@@ -115,17 +115,17 @@ class Pipeline:
         self.sync = SyncTracker()
         self.presets = Presets(cfg.osc.presets)
         self.osc = OscIO(cfg.osc, self.params, self.commands, self.clock, scene_names())
-        self.midi = None  # MIDI controllers (engine.midi), only when [midi] names ports
+        self.midi = None  # MIDI controllers (engine.control.midi), only when [midi] names ports
         if cfg.midi.inputs or cfg.midi.outputs:
-            from engine.midi import MidiIO
+            from engine.control.midi import MidiIO
 
             try:
                 self.midi = MidiIO(cfg.midi, self.params, self.commands, self.clock, scene_names())
             except ValueError as e:
                 raise ConfigError(str(e)) from None
-        self.link = None  # Ableton Link (engine.link): the session's beats and tempo as sync commands
+        self.link = None  # Ableton Link (engine.control.link): the session's beats and tempo as sync commands
         if cfg.link.enabled:
-            from engine.link import LinkSync
+            from engine.control.link import LinkSync
 
             try:
                 self.link = LinkSync(cfg.link, self.commands, self.clock, offline=cfg.run.offline)

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from engine.app import ErrorLog
-from engine.osc_safety import LogThrottle
+from engine.control.osc.safety import LogThrottle
 
 
 def test_error_log_counts_every_failure_and_says_it_once_a_minute(caplog: pytest.LogCaptureFixture) -> None:

@@ -69,7 +69,7 @@ def test_every_number_in_the_config_declares_its_range() -> None:
 
     from engine.config import Config, OscTargetSettings
     from engine.config_meta import field_types
-    from engine.osc_map import OscMapping
+    from engine.control.osc.mapping import OscMapping
 
     sections = [field_types(Config)[f.name] for f in dataclasses.fields(Config) if f.name != "params"]
     unbounded = {("OscMapping", n) for n in ("in_lo", "in_hi", "out_lo", "out_hi")}

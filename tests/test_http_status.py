@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from engine.config import ConfigError, load_config
-from engine.http_status import StatusServer, start_status_server, status_json
+from engine.control.http import StatusServer, start_status_server, status_json
 from engine.metrics import Metrics
 from engine.procstat import sample
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from engine.config import ConfigError, load_config
-from engine.control import CommandQueue
-from engine.link import LinkSettings, LinkSync
+from engine.control.commands import CommandQueue
+from engine.control.link import LinkSettings, LinkSync
 from engine.sync import SyncTracker
 
 pytest.importorskip("link", reason="LinkPython-extern not installed (requirements.txt)")

@@ -21,11 +21,11 @@ import pytest
 
 from engine import engine_params
 from engine.config import ConfigError, load_config
-from engine.control import Command, CommandQueue
-from engine.midi_map import MidiMapping, MidiSettings
-from engine.osc_dispatch import OscDispatcher
-from engine.osc_safety import LogThrottle
-from engine.osc_wire import OscMessage
+from engine.control.commands import Command, CommandQueue
+from engine.control.midi_map import MidiMapping, MidiSettings
+from engine.control.osc.dispatch import OscDispatcher
+from engine.control.osc.safety import LogThrottle
+from engine.control.osc.wire import OscMessage
 from engine.params import ParamRegistry
 from engine.scene import scene_class, scene_names
 
@@ -111,7 +111,7 @@ class Rig:
     """The engine side (registry, queue, MidiIO) and a controller on JACK client 'peer'."""
 
     def __init__(self, tmp: Path, maps: tuple[MidiMapping, ...] = (), **kw) -> None:
-        from engine.midi import MidiIO
+        from engine.control.midi import MidiIO
 
         self.backend = mido.Backend("mido.backends.rtmidi/UNIX_JACK")
         self.ctl = self.backend.open_output("ctl", virtual=True, client_name="peer")
@@ -235,7 +235,7 @@ def test_feedback_goes_out_when_another_surface_changes_a_parameter(rig: Rig) ->
 
 
 def test_unplugged_controller_comes_back(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="engine.midi")
+    caplog.set_level(logging.INFO, logger="engine.control.midi")
     rig.ctl.close()  # unplugged
     _wait(lambda: rig.io.status()["inputs"] == [], what="port gone")
     time.sleep(0.5)  # several polls while it is gone: still one line
@@ -315,7 +315,7 @@ def test_docs_example_loads(tmp_path: Path) -> None:
 
 
 def test_learned_file_problems(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from engine.midi import MidiIO
+    from engine.control.midi import MidiIO
 
     path = tmp_path / "midi.toml"
     s = MidiSettings(inputs=("x",), api="jack", learned=str(path))
@@ -339,7 +339,7 @@ def test_no_midi_system_runs_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """No JACK server: the engine says so once and keeps looking, it never starts one."""
-    from engine.midi import MidiIO
+    from engine.control.midi import MidiIO
 
     monkeypatch.setenv("JACK_DEFAULT_SERVER", f"lm-none-{os.getpid()}")
     monkeypatch.setenv("JACK_NO_START_SERVER", "1")

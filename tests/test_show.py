@@ -13,13 +13,13 @@ import pytest
 
 from engine import scene as scene_mod
 from engine.config import ConfigError, load_config
-from engine.control import CommandQueue
+from engine.control.commands import CommandQueue
+from engine.control.osc.dispatch import OscDispatcher
+from engine.control.osc.safety import LogThrottle
+from engine.control.osc.wire import OscMessage
 from engine.director import Director
 from engine.idle import IdleFallback
 from engine.messages import Target, Viewer
-from engine.osc_dispatch import OscDispatcher
-from engine.osc_safety import LogThrottle
-from engine.osc_wire import OscMessage
 from engine.params import ParamRegistry
 from engine.perception.features import neutral_features
 from engine.presets import Preset, Presets

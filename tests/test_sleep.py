@@ -9,7 +9,7 @@ import time
 import pytest
 
 from engine.config import load_config
-from engine.osc_wire import encode_message
+from engine.control.osc.wire import encode_message
 from engine.procstat import sample
 
 from .osc.conftest import RunningApp

@@ -136,7 +136,7 @@ def test_osc_scenario_sends_100_params_a_second() -> None:
 def test_sampler_reads_proc_and_get_status(tmp_path: Path) -> None:
     """One sample of a real child process, with fps and latency from a real GET /status server
     serving the engine's status contract (the engine itself is soaked below)."""
-    from engine.http_status import StatusServer
+    from engine.control.http import StatusServer
 
     status = {"ok": False, "fps": 29.7, "latency_ms": {"p50": 140.0, "p95": 210.5}}
     server = StatusServer("127.0.0.1:0", "", lambda: status)

@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 import pytest
 
+from engine.control.web.thumbnail import WANT_FOR_S
 from engine.presets import Preset, Presets
-from engine.web.thumbnail import WANT_FOR_S
 
 from .test_http_status import free_port
 

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 
 from engine import engine_params
-from engine.control import CommandQueue
-from engine.http_status import StatusServer
+from engine.control.commands import CommandQueue
+from engine.control.http import StatusServer
+from engine.control.web.panel import MAX_BODY, MAX_STREAMS, WebPanel
+from engine.control.web.thumbnail import WANT_FOR_S, Thumbnail, encode_jpeg
 from engine.params import ParamRegistry
 from engine.presets import Preset, Presets
 from engine.scene import scene_class, scene_names
-from engine.web.panel import MAX_BODY, MAX_STREAMS, WebPanel
-from engine.web.thumbnail import WANT_FOR_S, Thumbnail, encode_jpeg
 
 
 class Rig:

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from engine.clock import Clock, RealtimeClock
+from engine.control.osc.safety import LogThrottle
 from engine.mailbox import Mailbox
 from engine.messages import Frame
-from engine.osc_safety import LogThrottle
 
 log = logging.getLogger(__name__)
 

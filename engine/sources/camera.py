@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from engine.clock import Clock
+from engine.control.osc.safety import LogThrottle
 from engine.mailbox import Mailbox
 from engine.messages import Frame
-from engine.osc_safety import LogThrottle
 from engine.sources.base import Source, read_only, wait_for_retry
 from engine.sources.camera_session import Session
 from engine.sources.capture import CaptureFactory, video_node

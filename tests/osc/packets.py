@@ -8,7 +8,7 @@ import time
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from engine.osc_wire import BUNDLE_TAG, encode_bundles, encode_message
+from engine.control.osc.wire import BUNDLE_TAG, encode_bundles, encode_message
 
 
 def py_message(address: str, *args) -> bytes:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine import engine_params
+from engine.control.osc.dispatch import ADDRESSES
+from engine.control.osc.sender import GROUPS
 from engine.curves import CURVES
-from engine.osc import GROUPS
-from engine.osc_dispatch import ADDRESSES
 from engine.params import ParamRegistry
 from engine.perception.features import FEATURES
 from engine.scene import scene_class, scene_names

@@ -12,10 +12,10 @@ from __future__ import annotations
 import socket
 import time
 
-from engine.control import CommandQueue
-from engine.osc import CONTROLLER_GROUPS, FrameState, OscOut, OscTargetSettings
-from engine.osc_in import OscServer
-from engine.osc_wire import decode, encode_message
+from engine.control.commands import CommandQueue
+from engine.control.osc.inbound import OscServer
+from engine.control.osc.sender import CONTROLLER_GROUPS, FrameState, OscOut, OscTargetSettings
+from engine.control.osc.wire import decode, encode_message
 from engine.params import ParamRegistry, ParamSpec
 
 

@@ -6,10 +6,10 @@ import socket
 import time
 
 from engine.config import load_config
-from engine.control import CommandQueue
-from engine.osc import FrameState
-from engine.osc_io import OscIO
-from engine.osc_wire import decode, encode_message
+from engine.control.commands import CommandQueue
+from engine.control.osc.sender import FrameState
+from engine.control.osc.surface import OscIO
+from engine.control.osc.wire import decode, encode_message
 from engine.params import ParamRegistry, ParamSpec
 
 from .conftest import Receiver, needs_ipv6

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.config import ConfigError, load_config
+from engine.control.osc.mapping import OscMapping
 from engine.curves import CURVES
-from engine.osc_map import OscMapping
 
 
 @pytest.mark.parametrize("curve", sorted(CURVES))

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from engine.oscquery import OscQueryServer
+from engine.control.osc.query import OscQueryServer
 from engine.params import ParamRegistry, ParamSpec
 
 

@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from engine.osc import CONTROLLER_GROUPS, FrameState, OscOut, OscTargetSettings, parse_target
-from engine.osc_map import OscMapping
-from engine.osc_wire import decode
+from engine.control.osc.mapping import OscMapping
+from engine.control.osc.sender import CONTROLLER_GROUPS, FrameState, OscOut, OscTargetSettings, parse_target
+from engine.control.osc.wire import decode
 from engine.params import ParamRegistry, ParamSpec
 
 from .conftest import Receiver, needs_ipv6
@@ -110,7 +110,7 @@ def test_failing_target_logged_once_and_spares_the_others(
             OscTargetSettings(receiver.address, ("viewer",), rate=240),
         ]
     )
-    with caplog.at_level(logging.INFO, logger="engine.osc"):
+    with caplog.at_level(logging.INFO, logger="engine.control.osc.sender"):
         for i in range(20):
             out.publish(state(), now=float(i))  # never raises
     out.close()
@@ -126,7 +126,7 @@ def test_target_that_fails_then_works_says_so_once(
     """A 70 KB event cannot fit one UDP datagram: sendto fails (EMSGSIZE) on a live target, then the
     next frames go through. Said once each way, never raised, and `sent` counts only what went."""
     out = OscOut([OscTargetSettings(receiver.address, ("events", "viewer"), rate=240)])
-    with caplog.at_level(logging.INFO, logger="engine.osc"):
+    with caplog.at_level(logging.INFO, logger="engine.control.osc.sender"):
         out.publish(state(), now=0.0)
         out.event("/scene/changed", "x" * 70_000)
         out.publish(state(), now=1.0)  # fails: that frame is missed
@@ -150,7 +150,7 @@ def test_bad_target_named(bad: str) -> None:
 
 def test_rate_holds_when_frames_jitter_around_their_period() -> None:
     """30 fps presented with ±3 ms jitter at rate 30 sends ~30/s (a naive 'since last' check: ~18)."""
-    from engine.osc import _Target
+    from engine.control.osc.sender import _Target
 
     target = _Target(OscTargetSettings("127.0.0.1:9", ("viewer",), rate=30))
     rng = np.random.default_rng(1)

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from engine.osc_safety import AllowList, LogThrottle, RateLimiter, is_loopback_host, parse_network
+from engine.control.osc.safety import AllowList, LogThrottle, RateLimiter, is_loopback_host, parse_network
 
 
 class FakeTime:

@@ -10,10 +10,10 @@ import pytest
 from pythonosc.osc_bundle_builder import OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from engine.control import CommandQueue
-from engine.osc_in import OscServer
-from engine.osc_map import OscMapping
-from engine.osc_wire import encode_bundles, encode_message
+from engine.control.commands import CommandQueue
+from engine.control.osc.inbound import OscServer
+from engine.control.osc.mapping import OscMapping
+from engine.control.osc.wire import encode_bundles, encode_message
 from engine.params import ParamRegistry, ParamSpec
 
 from .conftest import Receiver
@@ -108,7 +108,7 @@ def test_bad_input_is_refused_and_logged_once_per_address(
         encode_message("/what/ever", (1,)),
         b"\x00garbage",
     ]
-    with caplog.at_level(logging.WARNING, logger="engine.osc_in"):
+    with caplog.at_level(logging.WARNING, logger="engine.control.osc.inbound"):
         for _ in range(50):
             send(sender, server, *bad)
     assert drain(server) == []

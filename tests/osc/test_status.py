@@ -10,11 +10,11 @@ import pytest
 from pythonosc.osc_message import OscMessage
 
 from engine.config import OscSettings
-from engine.control import CommandQueue
-from engine.osc_dispatch import STATUS_MAX_BYTES
-from engine.osc_in import OscServer
-from engine.osc_io import OscIO
-from engine.osc_wire import encode_message
+from engine.control.commands import CommandQueue
+from engine.control.osc.dispatch import STATUS_MAX_BYTES
+from engine.control.osc.inbound import OscServer
+from engine.control.osc.surface import OscIO
+from engine.control.osc.wire import encode_message
 from engine.params import ParamRegistry, ParamSpec
 
 from .conftest import Receiver

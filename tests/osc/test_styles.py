@@ -11,7 +11,7 @@ import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
 from engine.config import load_config
-from engine.oscquery import build_tree, find
+from engine.control.osc.query import build_tree, find
 from engine.pipeline import Pipeline, absent_viewer
 from tests.styled_model import STYLES, export_styled_model
 
@@ -67,7 +67,7 @@ def test_style_weights_over_udp_reach_the_latent(pipeline: Pipeline) -> None:
 
 
 def test_an_unknown_style_is_logged_once_with_the_model_styles(pipeline: Pipeline, caplog) -> None:
-    with caplog.at_level(logging.WARNING, logger="engine.osc_in"):
+    with caplog.at_level(logging.WARNING, logger="engine.control.osc.inbound"):
         send(pipeline, ("/style/opal", 0.5), ("/style/opal", 0.6), ("/style/glass", "x"))
     pipeline.advance(absent_viewer(0.0), 0.0, 1 / 30)
     lines = [r.getMessage() for r in caplog.records]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.control import CommandQueue
+from engine.control.commands import CommandQueue
 from engine.messages import Viewer
 from engine.perception.features import neutral_features
 from engine.scene import SceneInputs, scene_class

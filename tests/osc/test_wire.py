@@ -11,7 +11,7 @@ from pythonosc.osc_message import OscMessage as PyOscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
 
-from engine.osc_wire import (
+from engine.control.osc.wire import (
     BUNDLE_TAG,
     MAX_DEPTH,
     OscDecodeError,

@@ -16,10 +16,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from engine.control.osc.crowd import ADDRESSES, CrowdEvents, crowd_messages
+from engine.control.osc.sender import FrameState, OscOut, OscTargetSettings
+from engine.control.osc.wire import decode
 from engine.messages import Frame
-from engine.osc import FrameState, OscOut, OscTargetSettings
-from engine.osc_crowd import ADDRESSES, CrowdEvents, crowd_messages
-from engine.osc_wire import decode
 from engine.perception.crowd import (
     CrowdPerceiver,
     CrowdSettings,

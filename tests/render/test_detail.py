@@ -10,10 +10,10 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from engine import engine_params
-from engine.control import CommandQueue
+from engine.control.commands import CommandQueue
+from engine.control.osc.inbound import OscServer
+from engine.control.osc.wire import encode_message
 from engine.messages import Target
-from engine.osc_in import OscServer
-from engine.osc_wire import encode_message
 from engine.params import ParamRegistry
 from engine.render.detail import SHARPEN_TEXELS
 from tests.render.util import SIZE, draw, solid

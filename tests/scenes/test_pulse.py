@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.control import CommandQueue
+from engine.control.commands import CommandQueue
+from engine.control.osc.inbound import OscServer
+from engine.control.osc.wire import encode_message
 from engine.generator.onnx_generator import OnnxGenerator
 from engine.keyframes import keyframe
 from engine.latent import LatentIntegrator
-from engine.osc_in import OscServer
-from engine.osc_wire import encode_message
 from engine.params import ParamRegistry
 from engine.render.uniforms import UNIFORMS
 from engine.scene import scene_names

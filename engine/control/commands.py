@@ -37,7 +37,7 @@ KINDS = {
     "scene_step": "(+1 next or -1 previous,) keys N/P: the show's entries, else the scenes by name",
     "show": "(next|prev|pause, [True/False for pause; absent toggles])",
     "reload": "(scene|shader|config, path) a file edited under --watch (engine.watch)",
-    "midi_learn": "(target,) bind the next MIDI control moved (engine.midi); '' cancels",
+    "midi_learn": "(target,) bind the next MIDI control moved (engine.control.midi); '' cancels",
 }
 
 

@@ -8,8 +8,8 @@ the status names the camera, scene and model of someone's artwork. A status call
 answered with a 500 naming the error; the server, and the piece, go on.
 
 `JsonHandler` and `HttpThread` are the engine's one HTTP mechanism (OSCQuery uses them too; the
-staff's panel, engine.web, adds its routes through `routes`). What /metrics says, in Prometheus's terms, is
-engine.metrics_export's; this module only serves it.
+staff's panel, engine.control.web, adds its routes through `routes`). What /metrics says, in
+Prometheus's terms, is engine.metrics_export's; this module only serves it.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from engine.config import HttpSettings
+from engine.control.osc.safety import LogThrottle
 from engine.hostport import parse_listen
 from engine.metrics_export import metrics_page
-from engine.osc_safety import LogThrottle
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def authorized(header: str | None, password: str) -> bool:
 
 # ---------------------------------------------------------------------- the server
 class Routes(Protocol):
-    """More paths on the same port (the staff's panel, engine.web.panel), behind the same password."""
+    """More paths on the same port (the staff's panel, engine.control.web.panel), behind the same password."""
 
     def handle(self, handler: JsonHandler, path: str) -> bool: ...  # True: answered
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.config_meta import rng
-from engine.control import CommandQueue
+from engine.control.commands import CommandQueue
 
 log = logging.getLogger(__name__)
 

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.config_meta import rng
+from engine.control.osc.crowd import CrowdEvents, crowd_messages
+from engine.control.osc.mapping import OscMapping
+from engine.control.osc.wire import Sendable, encode_bundles, encode_message
 from engine.hostport import parse_target, resolve
-from engine.osc_crowd import CrowdEvents, crowd_messages
-from engine.osc_map import OscMapping
-from engine.osc_wire import Sendable, encode_bundles, encode_message
 from engine.params import ParamRegistry
 from engine.perception.crowd_types import Crowd
 
@@ -74,7 +74,7 @@ class FrameState:
     pcs: Sequence[float]  # first PCA coordinates of the current latent, in σ
     fps: float
     skeleton: np.ndarray | None = None  # only sent with send_landmarks
-    crowd: Crowd | None = None  # everyone in view, where crowd perception runs (engine.osc_crowd)
+    crowd: Crowd | None = None  # everyone in view, where crowd perception runs (engine.control.osc.crowd)
 
 
 class _Target:

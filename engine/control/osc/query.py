@@ -5,7 +5,7 @@ Chataigne, Open Stage Control, Vezér and TouchDesigner's OSCQuery client ask
 tree is built per request from the registry (names, types, ranges, docs and
 current values), so it is never out of date; a styled model's styles are listed
 under /style as well as /param/style.<name>. Read-only: values are set over
-OSC, never over HTTP. Served by the engine's one HTTP mechanism (engine.http_status);
+OSC, never over HTTP. Served by the engine's one HTTP mechanism (engine.control.http);
 the same allow-list as OSC in decides who may ask.
 """
 
@@ -15,9 +15,9 @@ import logging
 from collections.abc import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
-from engine.http_status import HttpThread, JsonHandler
-from engine.osc_dispatch import ADDRESSES
-from engine.osc_safety import AllowList
+from engine.control.http import HttpThread, JsonHandler
+from engine.control.osc.dispatch import ADDRESSES
+from engine.control.osc.safety import AllowList
 from engine.params import ParamRegistry, ParamSpec
 from engine.styles import PREFIX as STYLE
 

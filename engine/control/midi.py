@@ -1,6 +1,6 @@
 """MIDI in and out: controllers onto the parameter registry and the command queue, learn, feedback.
 
-A message from a controller is mapped (engine.midi_map) and handed to an OSC dispatcher as the
+A message from a controller is mapped (engine.control.midi_map) and handed to an OSC dispatcher as the
 address it stands for (`/param/<name>`, `/scene/select`, a trigger): one place checks arguments
 and puts commands on the queue the render thread drains, whichever surface they came from. The
 commands carry origin `midi:<port>`, so feedback skips the controller that made the change.
@@ -8,7 +8,7 @@ commands carry origin `midi:<port>`, so feedback skips the controller that made 
 Three threads touch this object: rtmidi's (JACK's process thread, or ALSA's) calls `_on_message`,
 which only looks up a mapping and queues a command; the `midi` thread polls the ports, sends
 feedback and writes MIDI learn's file; any thread may call `learn`. Which ports are open, and
-finding a controller again once it is plugged back in, is engine.midi_ports' part.
+finding a controller again once it is plugged back in, is engine.control.midi_ports' part.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from engine.config import ConfigError, midi_maps
-from engine.control import CommandQueue
-from engine.midi_map import MidiMapping, MidiSettings, merge, target_mapping, write_learned
-from engine.midi_ports import MidiPorts, Out
-from engine.osc_dispatch import OscDispatcher
-from engine.osc_map import OscMapping
-from engine.osc_safety import LogThrottle, RateLimiter
-from engine.osc_wire import OscMessage
+from engine.control.commands import CommandQueue
+from engine.control.midi_map import MidiMapping, MidiSettings, merge, target_mapping, write_learned
+from engine.control.midi_ports import MidiPorts, Out
+from engine.control.osc.dispatch import OscDispatcher
+from engine.control.osc.mapping import OscMapping
+from engine.control.osc.safety import LogThrottle, RateLimiter
+from engine.control.osc.wire import OscMessage
 from engine.params import ParamRegistry
 from engine.presets import PresetError, check_name
 

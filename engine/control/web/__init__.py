@@ -1,4 +1,4 @@
-"""The gallery staff's web panel: one page at `/` on the engine's HTTP port (engine.http_status).
+"""The gallery staff's web panel: one page at `/` on the engine's HTTP port (engine.control.http).
 
 Status, scene and preset switch, blackout, the parameters as sliders, and a small live picture of
 the output. Control goes through the OSC dispatcher and the command queue like every other surface

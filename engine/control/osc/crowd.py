@@ -1,7 +1,7 @@
 """The crowd over OSC: /crowd/* state per frame, /crowd/enter and /crowd/leave as events.
 
-The crowd goes out through the same OscOut as the viewer's features (engine.osc): its state rides
-in the "viewer" group's per-frame bundle, at each target's rate, and its events in the "events"
+The crowd goes out through the same OscOut as the viewer's features (engine.control.osc.sender): its
+state rides in the "viewer" group's per-frame bundle, at each target's rate, and its events in the "events"
 group, never rate-dropped. A Viewer (and so its Crowd) is presented on several render frames in a
 row when perception runs slower than the render loop; `CrowdEvents` sends each perceived frame's
 enter and leave once, however often that frame is presented.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine.osc_wire import Sendable, encode_message
+from engine.control.osc.wire import Sendable, encode_message
 from engine.perception.crowd_types import Crowd
 
 ADDRESSES = {

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import rtmidi
 
-from engine.midi_map import MidiSettings
-from engine.osc_safety import LogThrottle
+from engine.control.midi_map import MidiSettings
+from engine.control.osc.safety import LogThrottle
 
-log = logging.getLogger("engine.midi")
+log = logging.getLogger("engine.control.midi")
 
 _APIS = {"jack": "API_UNIX_JACK", "alsa": "API_LINUX_ALSA", "coremidi": "API_MACOSX_CORE"}
 _APIS["winmm"] = "API_WINDOWS_MM"

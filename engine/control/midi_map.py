@@ -1,7 +1,7 @@
 """MIDI settings and mappings as declared data: which control drives which parameter or command.
 
 A mapping names one control (a CC or a note, on a channel or any, from a port or any) and one
-target: a parameter (through the same range and curve table as an OSC mapping, engine.osc_map, so
+target: a parameter (through the same range and curve table as an OSC mapping, engine.control.osc.mapping, so
 feedback inverts it the same way), a trigger address, a scene or a preset. Mappings come from the
 config's `[[midi.map]]` and from MIDI learn, which writes its own file (`[midi] learned`): the
 engine never rewrites the user's config, so their comments and layout survive, and a file only
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from engine.config_meta import choices, rng
+from engine.control.osc.mapping import OscMapping
 from engine.curves import CURVES
-from engine.osc_map import OscMapping
 from engine.presets import default_folder
 
 # Addresses a button may fire: each takes no argument (a toggle where it has a state)

@@ -13,13 +13,13 @@ import logging
 from collections.abc import Callable, Iterable
 
 from engine.config import OscSettings
-from engine.control import CommandQueue
+from engine.control.commands import CommandQueue
+from engine.control.http import status_json
+from engine.control.osc.dispatch import STATUS_MAX_BYTES
+from engine.control.osc.inbound import OscServer
+from engine.control.osc.query import OscQueryServer
+from engine.control.osc.sender import FrameState, OscOut
 from engine.hostport import parse_listen
-from engine.http_status import status_json
-from engine.osc import FrameState, OscOut
-from engine.osc_dispatch import STATUS_MAX_BYTES
-from engine.osc_in import OscServer
-from engine.oscquery import OscQueryServer
 from engine.params import ParamRegistry
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The staff's panel on the engine's HTTP port: the page, its state, its event stream, its controls.
 
-Routes added to engine.http_status's server (the same port, password and thread limit as /status):
+Routes added to engine.control.http's server (the same port, password and thread limit as /status):
 
     GET  /                  the page (static/index.html, panel.js, panel.css: no build step)
     GET  /api/state         parameters (name, range, doc, value), scenes, presets, and the status
@@ -30,12 +30,12 @@ from importlib.resources import files
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from engine.control import CommandQueue
-from engine.http_status import JsonHandler, jsonable
-from engine.osc_safety import LogThrottle, is_loopback_host
+from engine.control.commands import CommandQueue
+from engine.control.http import JsonHandler, jsonable
+from engine.control.osc.safety import LogThrottle, is_loopback_host
+from engine.control.web.control import Refused, WebControl
+from engine.control.web.thumbnail import Thumbnail
 from engine.params import ParamRegistry
-from engine.web.control import Refused, WebControl
-from engine.web.thumbnail import Thumbnail
 
 if TYPE_CHECKING:
     from engine.app import App
@@ -51,7 +51,7 @@ ROUTES += ("/api/scene", "/api/preset")
 
 
 def param_list(registry: ParamRegistry) -> list[dict]:
-    """What a slider needs, from the registry's specs as OSCQuery lists them (engine.oscquery)."""
+    """What a slider needs, from the registry's specs as OSCQuery lists them (engine.control.osc.query)."""
     values = registry.snapshot()
     return [
         {"name": s.name, "lo": s.lo, "hi": s.hi, "default": s.default, "kind": s.kind, "doc": s.doc}
@@ -77,7 +77,7 @@ class WebPanel:
         self.streams = 0  # event streams open now: panels being looked at
         self._closing = threading.Event()
         self._warn = LogThrottle(log)
-        folder = files("engine.web").joinpath("static")
+        folder = files("engine.control.web").joinpath("static")
         self._pages = {path: folder.joinpath(name).read_bytes() for path, (name, _) in STATIC.items()}
 
     @classmethod

@@ -1,6 +1,6 @@
 """OSC in's dispatcher: what each address means, from a decoded message to a command on the queue.
 
-The server (engine.osc_in) owns the socket and the guards in front of it; this side owns the
+The server (engine.control.osc.inbound) owns the socket and the guards in front of it; this side owns the
 addresses, as python-osc keeps its server and its Dispatcher apart. Every handler checks its
 arguments against the address and the parameter registry and puts a small `Command` on the queue
 the render thread drains; it never touches a stage. A bad argument is counted in `stats` and said
@@ -14,11 +14,11 @@ import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 
-from engine.control import CommandQueue
-from engine.midi_map import TRIGGERS
-from engine.osc_map import OscMapping
-from engine.osc_safety import LogThrottle, RateLimiter
-from engine.osc_wire import Arg, OscMessage, encode_message
+from engine.control.commands import CommandQueue
+from engine.control.midi_map import TRIGGERS
+from engine.control.osc.mapping import OscMapping
+from engine.control.osc.safety import LogThrottle, RateLimiter
+from engine.control.osc.wire import Arg, OscMessage, encode_message
 from engine.params import ParamRegistry
 from engine.presets import PresetError, check_name
 from engine.styles import PREFIX
@@ -99,7 +99,7 @@ class OscDispatcher:
         status: Callable[[], str] | None = None,
         origin: str = "osc",
     ) -> None:
-        """`origin` goes with every command (engine.midi dispatches through here as "midi:<port>")."""
+        """`origin` goes with every command (engine.control.midi dispatches through here as "midi:<port>")."""
         self.registry = registry
         self.origin = origin
         self.commands = commands
@@ -318,7 +318,7 @@ class OscDispatcher:
 
     def _midi_learn(self, msg: OscMessage, sender: tuple, at: float) -> None:
         """The target is checked here, where the registry and scenes are known; the engine's MIDI
-        side binds it when the command is applied (engine.midi)."""
+        side binds it when the command is applied (engine.control.midi)."""
         target = self._string(msg) if msg.args else ""
         if target is None:
             self._bad(msg, "nothing (cancel) or a parameter, trigger address, scene:NAME or preset:NAME")

@@ -1,8 +1,8 @@
 """OSC in: a UDP server thread that turns controller and sound-system messages into commands.
 
 The thread does only cheap, bounded work per packet: allow-list, token bucket,
-decode (engine.osc_wire: never sleeps, one exception type), then hands each
-message to the dispatcher (engine.osc_dispatch), which validates it against
+decode (engine.control.osc.wire: never sleeps, one exception type), then hands each
+message to the dispatcher (engine.control.osc.dispatch), which validates it against
 its address and the parameter registry and puts a `Command` on the queue the
 render thread drains. Nothing it receives can stall or crash a frame. Every
 problem is counted in `stats` and logged through a throttle: once per address
@@ -22,12 +22,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from engine.control import CommandQueue
+from engine.control.commands import CommandQueue
+from engine.control.osc.dispatch import OscDispatcher
+from engine.control.osc.mapping import OscMapping
+from engine.control.osc.safety import AllowList, LogThrottle, RateLimiter
+from engine.control.osc.wire import OscDecodeError, OscMessage, decode
 from engine.hostport import resolve
-from engine.osc_dispatch import OscDispatcher
-from engine.osc_map import OscMapping
-from engine.osc_safety import AllowList, LogThrottle, RateLimiter
-from engine.osc_wire import OscDecodeError, OscMessage, decode
 from engine.params import ParamRegistry
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ import math
 import threading
 from collections.abc import Callable, Iterable
 
-from engine.control import CommandQueue
-from engine.osc_dispatch import OscDispatcher
-from engine.osc_safety import LogThrottle
-from engine.osc_wire import OscMessage
+from engine.control.commands import CommandQueue
+from engine.control.osc.dispatch import OscDispatcher
+from engine.control.osc.safety import LogThrottle
+from engine.control.osc.wire import OscMessage
 from engine.params import ParamRegistry
 from engine.presets import PresetError, check_name
 
