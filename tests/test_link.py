@@ -23,6 +23,7 @@ from engine.config import ConfigError, load_config
 from engine.control.commands import CommandQueue
 from engine.control.link import LinkSettings, LinkSync
 from engine.sync import SyncTracker
+from tests.waiting import wait_until
 
 pytest.importorskip("link", reason="LinkPython-extern not installed (requirements.txt)")
 
@@ -36,13 +37,7 @@ def _die_with_parent() -> None:
 
 
 def _wait(cond: Callable[[], object], timeout: float, what: str, poll: float = 0.002) -> object:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        got = cond()
-        if got:
-            return got
-        time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    return wait_until(cond, timeout, what, poll)
 
 
 def host_us() -> int:

@@ -14,7 +14,7 @@ import signal
 import statistics
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ from engine.control.osc.safety import LogThrottle
 from engine.control.osc.wire import OscMessage
 from engine.params import ParamRegistry
 from engine.scene import scene_class, scene_names
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,14 +36,7 @@ rtmidi = pytest.importorskip("rtmidi")
 mido = pytest.importorskip("mido")
 
 
-def _wait(cond: Callable[[], object], timeout: float = 5.0, what: str = "", poll: float = 0.005) -> object:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        got = cond()
-        if got:
-            return got
-        time.sleep(poll)
-    raise AssertionError(f"timed out waiting for {what or cond}")
+_wait = wait_until
 
 
 def _die_with_parent() -> None:
