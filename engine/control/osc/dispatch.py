@@ -224,11 +224,16 @@ class OscDispatcher:
         self._put("preset_save" if msg.address.endswith("save") else "preset_load", (name,), at)
 
     def _jump(self, msg: OscMessage, sender: tuple, at: float) -> None:
+        self._button(msg, "jump", at)
+
+    def _button(self, msg: OscMessage, kind: str, at: float) -> None:
+        """A command with no argument from a push button: nothing or a number; the release (0) is
+        not a second press."""
         v = _number(msg.args)
         if msg.args and v is None:
             self._bad(msg, "nothing or a number")
-        elif v is None or v >= 0.5:  # a push button's release (0) is not a second jump
-            self._put("jump", (), at)
+        elif v is None or v >= 0.5:
+            self._put(kind, (), at)
 
     def _seed(self, msg: OscMessage, sender: tuple, at: float) -> None:
         v = _number(msg.args)
@@ -295,11 +300,7 @@ class OscDispatcher:
             self._put("beat", (None,), at)
 
     def _tap(self, msg: OscMessage, sender: tuple, at: float) -> None:
-        v = _number(msg.args)
-        if msg.args and v is None:
-            self._bad(msg, "nothing or a number")
-        elif v is None or v >= 0.5:  # a push button's release (0) is not a second tap
-            self._put("tap", (), at)
+        self._button(msg, "tap", at)
 
     def _sync_number(self, msg: OscMessage, sender: tuple, at: float) -> None:
         v = _number(msg.args)
