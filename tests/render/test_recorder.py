@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from engine.render.recorder import Recorder
+from engine.render.recorder import NICE, Recorder
 
 
 def test_mp4_round_trip(tmp_path):
@@ -54,3 +57,26 @@ def test_an_encoder_that_dies_stops_the_recording_once(tmp_path, caplog):
     rec.close()
     assert rec.failed and not rec.active
     assert sum("stopped after" in r.message for r in caplog.records) == 1
+
+
+def test_a_live_recording_encodes_fast_and_below_the_loops_priority(tmp_path):
+    """A live encoder must lose every contest for a core to the stages the viewer sees."""
+    rec = Recorder(tmp_path / "live.mp4", (64, 48), fps=30, realtime=True)
+    try:
+        pid = rec._ffmpeg.proc.pid
+        assert os.getpriority(os.PRIO_PROCESS, pid) >= os.getpriority(os.PRIO_PROCESS, 0) + NICE
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert cmd[cmd.index(b"-preset") + 1] == b"ultrafast"
+    finally:
+        rec.close()
+
+
+def test_an_offline_render_keeps_the_slower_better_preset_at_normal_priority(tmp_path):
+    rec = Recorder(tmp_path / "offline.mp4", (64, 48), fps=30)
+    try:
+        pid = rec._ffmpeg.proc.pid
+        assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0)
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert cmd[cmd.index(b"-preset") + 1] == b"veryfast"
+    finally:
+        rec.close()
