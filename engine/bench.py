@@ -1,7 +1,7 @@
 """Loop benchmark: the same input realtime and offline in one run.
 
     python -m engine.bench [--source demo] [--frames 300] [--size 1280x720] [--json PATH]
-                           [--plots DIR | --no-plots] [--compare OLD.json]
+                           [--plots DIR | --no-plots] [--compare OLD.json] [--record]
     python -m engine.bench --response [--steps 5] [--hold 2.5]     (response latency, engine.bench_response)
     python -m engine.bench --compare OLD.json NEW.json               (two saved runs; runs nothing)
 
@@ -9,7 +9,9 @@ Offline processes every frame in turn (perception → scene → latent →
 generator → render), so its fps is the cost of one full pass. Realtime runs
 the stages concurrently with latest-wins hand-offs, so presented fps is set by
 the render loop and fresh images per second by the slowest stage. Both are
-printed, with perception Hz, capture→present latency and frame pacing.
+printed, with perception Hz, capture→present latency and frame pacing, and where the median
+fresh image's latency went, leg by leg (path_*). --record runs both while recording an mp4 (into
+a temporary folder, deleted), to measure what `--record` costs the loop.
 
 Every run also writes PNG plots next to the JSON (or into --plots DIR; runs/bench/ without
 either): the realtime latency histogram and the frame times in order, or for --response the
@@ -29,6 +31,7 @@ from pathlib import Path
 from engine import bench_report as report
 from engine.app import App
 from engine.config import load_config
+from engine.metrics import LATENCY_PATH
 
 DEFAULT_PLOTS = Path("runs") / "bench"
 
@@ -39,6 +42,8 @@ def run_samples(
     """(the --stats document, each presented frame's latency and frame time in ms, in order)."""
     with tempfile.TemporaryDirectory() as tmp:
         stats = Path(tmp) / "stats.json"
+        if extra.get("record") is True:
+            extra = {**extra, "record": str(Path(tmp) / "bench.mp4")}
         run = {
             "source": source,
             "headless": True,
@@ -80,13 +85,16 @@ def row(mode: str, s: dict) -> dict:
         "repeated": s["repeated_frames"],
         "dropped_source_frames": s["dropped_frames"],
         "provider": s.get("provider", "?"),
+        # where the median fresh image's latency went, leg by leg (engine.metrics.LATENCY_PATH)
+        **{f"path_{k}_ms_p50": s.get("latency_path_ms", {}).get(k, {}).get("p50", 0.0) for k in LATENCY_PATH},
     }
 
 
 def loop_bench(args: argparse.Namespace, plots: Path | None) -> dict:
-    stats_off, off_samples = run_samples(args.source, args.frames, args.size, True, {}, args.config)
+    rec = {"record": True} if args.record else {}
+    stats_off, off_samples = run_samples(args.source, args.frames, args.size, True, rec, args.config)
     stats_rt, rt_samples = run_samples(
-        args.source, args.frames, args.size, False, {"fps": args.fps}, args.config
+        args.source, args.frames, args.size, False, {"fps": args.fps, **rec}, args.config
     )
     off, rt = row("offline", stats_off), row("realtime", stats_rt)
     ratio = rt["presented_fps"] / off["presented_fps"] if off["presented_fps"] else 0.0
@@ -103,14 +111,17 @@ def loop_bench(args: argparse.Namespace, plots: Path | None) -> dict:
         "ratio_fresh": round(fresh_ratio, 2),
         "frames": args.frames,
         "size": args.size,
+        "record": bool(args.record),
     }
     if plots is not None:
         paths = report.plot_paths(plots)
         title = f"{args.source} {args.size}, {args.frames} frames, {rt['provider']}"
+        title += ", recording" if args.record else ""
         report.latency_histogram(rt_samples["latency_ms"], paths["latency"], f"realtime latency: {title}")
         series = {"realtime": rt_samples["frame_ms"], "offline (one full pass)": off_samples["frame_ms"]}
         report.frame_time_plot(series, paths["frames"], args.fps, f"frame times: {title}")
-        result["plots"] = {k: str(paths[k]) for k in ("latency", "frames")}
+        report.latency_path_plot(stats_rt.get("latency_path_ms", {}), paths["path"], f"latency path: {title}")
+        result["plots"] = {k: str(paths[k]) for k in ("latency", "frames", "path")}
     return result
 
 
@@ -145,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         "--config", type=Path, help="TOML settings for both runs (e.g. [perception] pose_every = 2)"
     )
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--record", action="store_true", help="record an mp4 during both runs (deleted after)")
     ap.add_argument("--plots", type=Path, help="folder for the PNG plots (default: next to --json)")
     ap.add_argument("--no-plots", action="store_true", help="write no plots")
     ap.add_argument(

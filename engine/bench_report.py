@@ -131,7 +131,8 @@ def compare(old: dict, new: dict) -> tuple[list[Change], list[str], list[str]]:
 def format_compare(old: dict, new: dict, old_name: str = "old", new_name: str = "new") -> str:
     changes, only_old, only_new = compare(old, new)
     width = max([len(c.key) for c in changes] + [24])
-    lines = [f"{'':{width}s} {old_name[-10:]:>10s} → {new_name[-10:]:<10s} {'change':>10s} {'rel':>8s}"]
+    short = [Path(n).stem[-10:] if n.endswith(".json") else n[-10:] for n in (old_name, new_name)]
+    lines = [f"{'':{width}s} {short[0]:>10s} → {short[1]:<10s} {'change':>10s} {'rel':>8s}"]
     lines += [c.line(width) for c in changes]
     if not changes:
         lines.append("(no key in both files)")
@@ -191,6 +192,28 @@ def frame_time_plot(series: dict[str, Sequence[float]], path: Path, fps_cap: flo
     return _save(fig, path)
 
 
+def latency_path_plot(path_ms: dict[str, dict[str, float]], path: Path, title: str = "") -> Path:
+    """Where a fresh image's latency goes: each leg's median and p95, in the order an image runs
+    through them. The medians add up to about the median latency; the p95s do not add up (each
+    leg's tail comes on other frames)."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    legs = [k for k in path_ms if path_ms[k]]
+    x = np.arange(len(legs))
+    p50 = [float(path_ms[k].get("p50", 0.0)) for k in legs]
+    p95 = [float(path_ms[k].get("p95", 0.0)) for k in legs]
+    ax.bar(x - 0.2, p50, width=0.4, color="#377eb8", label="median")
+    ax.bar(x + 0.2, p95, width=0.4, color="#fdb462", label="p95")
+    for xi, v in zip(x, p50, strict=True):
+        ax.annotate(f"{v:.0f}", (xi - 0.2, v), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x, [k.replace("_", " ") for k in legs], rotation=20)
+    ax.set_ylabel("ms")
+    ax.legend()
+    ax.set_title(title or "latency path")
+    ax.text(0.01, 0.97, f"medians add up to {sum(p50):.0f} ms", transform=ax.transAxes, va="top")
+    return _save(fig, path)
+
+
 def response_plot(curves: Sequence[tuple[np.ndarray, np.ndarray]], response: dict, path: Path) -> Path:
     """Each step's image change (share of its final change) against ms since the step."""
     fig = _figure()
@@ -211,7 +234,7 @@ def response_plot(curves: Sequence[tuple[np.ndarray, np.ndarray]], response: dic
 
 def plot_paths(stem: Path) -> dict[str, Path]:
     """Where the plots of a run whose JSON is `stem`.json go: next to it, named after it."""
-    return {k: stem.with_name(f"{stem.name}-{k}.png") for k in ("latency", "frames", "response")}
+    return {k: stem.with_name(f"{stem.name}-{k}.png") for k in ("latency", "frames", "path", "response")}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,6 +27,11 @@ class RealtimeClock:
         if delay > 0:
             time.sleep(delay)
 
+    def wait_until(self, t: float, news: threading.Event) -> bool:
+        """Sleep until `t` or until `news` is set, whichever is first; True when news woke us."""
+        delay = t - self.now()
+        return news.wait(delay) if delay > 0 else news.is_set()
+
 
 class FixedStepClock:
     """Offline time: advances only when told to, by exactly one step per frame."""

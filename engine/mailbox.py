@@ -5,6 +5,9 @@ latency, a single slot holding only the newest value keeps it bounded. Readers
 that want to block (the generator waiting for a new latent) wait for a newer
 sequence number than the one they last saw.
 
+A reader that waits on several mailboxes at once (the render thread: a new viewer or a new image,
+whichever comes first) hands each of them the same `signal` event, which every put sets.
+
 Sources hold their newest frame here too and empty it when the picture is gone (a camera
 unplugged, a file ended), so that downstream sees an empty room rather than a frozen visitor.
 """
@@ -18,10 +21,11 @@ T = TypeVar("T")
 
 
 class Mailbox(Generic[T]):
-    def __init__(self) -> None:
+    def __init__(self, signal: threading.Event | None = None) -> None:
         self._cond = threading.Condition()
         self._value: T | None = None
         self._seq = 0
+        self._signal = signal
 
     def put(self, value: T) -> int:
         return self._set(value)
@@ -45,6 +49,8 @@ class Mailbox(Generic[T]):
             self._value = value
             self._seq += 1
             self._cond.notify_all()
+            if self._signal is not None:
+                self._signal.set()
             return self._seq
 
     def wait_newer(self, seq: int, timeout: float) -> tuple[int, T | None]:

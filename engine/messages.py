@@ -38,7 +38,8 @@ class Viewer:
     landmarks (33×3: x, y, visibility) for the HUD; it leaves the process only
     as /viewer/skeleton, and only when the user sets `[osc] send_landmarks`.
     `crowd` is everyone in view as blobs (engine.perception.crowd), or None where crowd
-    perception is off.
+    perception is off. `perceived` is when perception started and finished on it (the realtime
+    clock), for the latency path in --stats; None offline and for the absent viewer.
     """
 
     features: Mapping[str, float]
@@ -47,6 +48,7 @@ class Viewer:
     mask: np.ndarray | None = None
     skeleton: np.ndarray | None = None
     crowd: Crowd | None = None
+    perceived: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,10 @@
 """Per-stage timing, fps, latency and frame pacing: what --stats writes.
 
 Every presented frame knows the capture time of the camera frame behind it,
-so capture→present latency is measured per frame, not estimated. Samples are
-kept in bounded rings so months of uptime cost constant memory.
+so capture→present latency is measured per frame, not estimated. For each fresh image the
+latency is also cut into the hand-offs and stages it went through (`latency_path`): where the
+milliseconds go, which a total alone cannot say. Samples are kept in bounded rings so months of
+uptime cost constant memory.
 """
 
 from __future__ import annotations
@@ -16,6 +18,16 @@ import numpy as np
 
 RING = 20_000
 RECENT_S = 5.0  # the window of the "current" frame rate the HUD, OSC and /status show
+# The legs of one fresh image's capture→present latency, in order; they add up to its latency.
+LATENCY_PATH = (
+    "perception_wait",  # captured → perception starts on it (perception busy, or rate-capped)
+    "perception",
+    "to_step",  # perceived → the latent steps with it (the render thread busy, or a tick reusing it)
+    "generator_wait",  # stepped → the generator starts on it (busy with the previous image)
+    "generator",
+    "display_wait",  # generated → the render thread presents it (the fps cap, or busy)
+    "render",
+)
 
 
 def pct(values, qs: tuple[float, ...]) -> dict[str, float]:
@@ -23,6 +35,20 @@ def pct(values, qs: tuple[float, ...]) -> dict[str, float]:
         return {f"p{int(q) if q == int(q) else q}": 0.0 for q in qs}
     a = np.fromiter(values, float)
     return {f"p{int(q) if q == int(q) else q}": round(float(np.percentile(a, q)), 2) for q in qs}
+
+
+def latency_legs(
+    capture: float,
+    perceived: tuple[float, float] | None,
+    stepped: float,
+    generated: tuple[float, float],
+    shown: tuple[float, float],
+) -> dict[str, float]:
+    """The legs of LATENCY_PATH in ms from the times one image passed each point (seconds). Without
+    perception times (the absent viewer) the first three legs are one: capture → step."""
+    points = [capture, *(perceived or ()), stepped, *generated, *shown]
+    names = LATENCY_PATH if perceived else ("to_step", *LATENCY_PATH[3:])
+    return {k: round((b - a) * 1000.0, 3) for k, a, b in zip(names, points[:-1], points[1:], strict=True)}
 
 
 class Metrics:
@@ -41,6 +67,13 @@ class Metrics:
         self.stage_last: dict[str, float] = {}
         self.info: dict[str, str] = {}
         self._recent: deque[float] = deque(maxlen=2000)  # presentation times of the last frames
+        self.path_ms: dict[str, deque[float]] = {k: deque(maxlen=RING) for k in LATENCY_PATH}
+
+    def latency_path(self, legs: dict[str, float]) -> None:
+        """One fresh image's legs in ms (keys from LATENCY_PATH; a missing leg is not counted)."""
+        with self._lock:
+            for k, ms in legs.items():
+                self.path_ms[k].append(ms)
 
     def stage(self, name: str, ms: float, now: float) -> None:
         with self._lock:
@@ -117,6 +150,7 @@ class Metrics:
                 "stages_ms": {k: pct(v, (50, 95)) for k, v in self.stage_ms.items()},
                 "stages_hz": rates,
                 "latency_ms": pct(self.latency_ms, (50, 95, 99)),
+                "latency_path_ms": {k: pct(v, (50, 95)) for k, v in self.path_ms.items() if v},
                 "frame_time_ms": {
                     **pct(self.frame_ms, (50, 99)),
                     "max": round(max(self.frame_ms), 2) if self.frame_ms else 0.0,

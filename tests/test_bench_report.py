@@ -70,6 +70,8 @@ def test_plots_of_per_frame_data(tmp_path: Path) -> None:
     ms = np.linspace(-500, 2000, 80)
     share = np.clip((ms - 100) / 400, 0, 1)
     bench_report.response_plot([(ms, share)], {"start_ms": 110.0, "half_ms": 300.0}, paths["response"])
+    legs = {"perception": {"p50": 30.0, "p95": 45.0}, "generator": {"p50": 20.0, "p95": 26.0}}
+    bench_report.latency_path_plot(legs, paths["path"])
     for p in paths.values():
         assert_real_plot(p)
     empty = bench_report.latency_histogram([], tmp_path / "empty.png")  # offline runs have no latency
@@ -164,7 +166,9 @@ def test_bench_writes_plots_next_to_its_json_and_keeps_its_keys(tmp_path: Path, 
         keys = ("presented_fps", "fresh_images_per_s", "latency_ms_p50", "latency_ms_p95", "frame_ms_p99")
         assert set(keys) <= set(result[mode])
     assert result["realtime"]["presented_fps"] > 0 and result["realtime"]["latency_ms_p95"] > 0
-    for kind in ("latency", "frames"):
+    legs = [k for k in result["realtime"] if k.startswith("path_")]  # where the latency went, leg by leg
+    assert len(legs) == 7 and result["realtime"]["path_generator_ms_p50"] > 0
+    for kind in ("latency", "frames", "path"):
         path = tmp_path / "runs" / f"b-{kind}.png"
         assert result["plots"][kind] == str(path)
         assert_real_plot(path)

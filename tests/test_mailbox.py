@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 import time
 
+from engine.clock import RealtimeClock
 from engine.mailbox import Mailbox
 
 
@@ -31,3 +32,19 @@ def test_clear_empties_the_slot_and_wakes_waiters() -> None:
     threading.Timer(0.05, box.clear).start()
     assert box.wait_newer(seq, 5.0) == (seq + 1, None)
     assert box.latest() is None and box.get() == (seq + 1, None)
+
+
+def test_a_shared_signal_wakes_a_reader_of_several_mailboxes() -> None:
+    """The render thread waits for a viewer or an image, whichever comes first."""
+    news = threading.Event()
+    viewers: Mailbox[str] = Mailbox(news)
+    images: Mailbox[str] = Mailbox(news)
+    clock = RealtimeClock()
+    threading.Timer(0.05, lambda: images.put("picture")).start()
+    assert clock.wait_until(clock.now() + 5.0, news)
+    assert clock.now() < 2.0
+    assert images.get() == (1, "picture") and viewers.get() == (0, None)
+    news.clear()
+    t = clock.now()
+    assert not clock.wait_until(t + 0.02, news)  # nothing new: back at the deadline
+    assert clock.now() >= t + 0.02
