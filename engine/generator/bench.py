@@ -1,9 +1,11 @@
-"""Generator benchmark: ms per frame (median, p95) and fps per provider and batch size.
+"""Generator benchmark: ms per frame (median, p95) and fps per model, provider and batch size.
 
-    python -m engine.generator.bench [--model DIR] [--provider P] [--threads N] [--json PATH]
+    python -m engine.generator.bench [--model DIR ...] [--provider P] [--batches 1,4] [--json PATH]
 
 Prints a table and then one JSON line, so numbers can be quoted and compared.
-Batch-4 rows give ms per frame (batch time / 4).
+Batch-4 rows give ms per frame (batch time / 4). `--model` repeats: one table for several
+models (e.g. the shipped 256² one and a 512² speed fixture from models.upsized). The JSON's
+top-level `model` and `resolution` are the first model's, as before; each row names its own.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from engine.generator.manifest import load_manifest
 from engine.generator.onnx_generator import OnnxGenerator
-from engine.generator.providers import SHORT
+from engine.generator.providers import MAX_BATCH, SHORT
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "painterly"
 
@@ -49,47 +52,75 @@ def gen_threads(gen: OnnxGenerator) -> int:
     return int(gen.session.get_session_options().intra_op_num_threads)
 
 
-def main() -> None:
+def bench_model(model: Path, providers: list[str], batches: list[int], threads: int, iters: int) -> list:
+    rows = []
+    for provider in providers:
+        gen = OnnxGenerator(model, provider=provider, threads=threads)
+        if gen.provider != provider:
+            print(f"# {model.name} {provider}: unavailable, onnxruntime fell back to {gen.provider}; skipped")
+            continue
+        m = gen.manifest
+        for batch in batches:
+            if provider == "tensorrt" and batch > MAX_BATCH:
+                print(f"# tensorrt batch {batch}: over the engine's profile (1..{MAX_BATCH}); skipped")
+                continue
+            row = bench_one(gen, batch, iters)
+            rows.append({"model": m.name, "size": f"{m.width}x{m.height}", **row})
+        del gen  # one GPU session at a time
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    cols = f"{'model':<16}{'size':>10}{'provider':>10}{'batch':>6}{'threads':>8}"
+    lines = [cols + f"{'ms p50':>9}{'p95':>8}{'fps':>8}"]
+    for r in rows:
+        lines.append(
+            f"{r['model']:<16}{r['size']:>10}{r['provider']:>10}{r['batch']:>6}{r['threads']:>8}"
+            f"{r['ms_median']:>9.2f}{r['ms_p95']:>8.2f}{r['fps']:>8.1f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
-        "--model", type=Path, default=DEFAULT_MODEL, help="model folder (default: the shipped one)"
+        "--model",
+        type=Path,
+        action="append",
+        help="model folder; repeat for several (default: the shipped one)",
     )
     ap.add_argument("--provider", default="all", help="all (every available), tensorrt, cuda or cpu")
     ap.add_argument("--threads", type=int, default=1, help="CPU intra-op threads")
     ap.add_argument("--iters", type=int, default=50)
     ap.add_argument("--batches", default="1,4")
     ap.add_argument("--json", type=Path, help="also write the results here")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    models = args.model or [DEFAULT_MODEL]
+    try:
+        batches = [int(b) for b in args.batches.split(",")]
+    except ValueError:
+        ap.error(f"--batches must be comma-separated integers, got '{args.batches}'")
     available = [SHORT[p] for p in ort.get_available_providers() if p in SHORT]
     providers = (
         [p for p in ("tensorrt", "cuda", "cpu") if p in available]
         if args.provider == "all"
         else [args.provider]
     )
-    rows = []
-    for provider in providers:
-        gen = OnnxGenerator(args.model, provider=provider, threads=args.threads)
-        if gen.provider != provider:
-            print(f"# {provider}: unavailable, onnxruntime fell back to {gen.provider}; skipped")
-            continue
-        for batch in (int(b) for b in args.batches.split(",")):
-            rows.append(bench_one(gen, batch, args.iters))
-    m = gen.manifest
-    print(
-        f"model {m.folder} ({m.width}x{m.height}, latent {m.latent_dim} {m.latent_space}), "
-        f"ort {ort.__version__}"
-    )
-    print(f"{'provider':<10}{'batch':>6}{'threads':>8}{'ms/frame p50':>14}{'p95':>8}{'fps':>8}")
-    for r in rows:
-        print(
-            f"{r['provider']:<10}{r['batch']:>6}{r['threads']:>8}{r['ms_median']:>14.2f}{r['ms_p95']:>8.2f}{r['fps']:>8.1f}"
-        )
+    rows, described = [], []
+    for model in models:
+        m = load_manifest(model)
+        described.append({"model": str(m.folder), "name": m.name, "resolution": [m.width, m.height]})
+        print(f"model {m.folder} ({m.width}x{m.height}, latent {m.latent_dim} {m.latent_space})")
+        rows += bench_model(model, providers, batches, args.threads, args.iters)
+    print(f"onnxruntime {ort.__version__}")
+    print(format_table(rows))
     result = {
-        "model": str(m.folder),
-        "resolution": [m.width, m.height],
+        "model": described[0]["model"],
+        "resolution": described[0]["resolution"],
         "onnxruntime": ort.__version__,
         "rows": rows,
+        "models": described,
     }
     print(json.dumps(result))
     if args.json:

@@ -17,7 +17,7 @@ import numpy as np
 import onnxruntime as ort
 
 from engine.generator.manifest import Manifest, ModelError, load_manifest
-from engine.generator.providers import create_session
+from engine.generator.providers import TrtShapes, create_session, trt_cache, wants_tensorrt
 from engine.styles import from_manifest
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,11 @@ class OnnxGenerator:
     ) -> None:
         self.manifest: Manifest = load_manifest(model_dir)
         m = self.manifest
+        t0 = time.perf_counter()
+        shapes = TrtShapes(m.input_name, m.latent_dim, m.height, m.width)
+        trt = trt_cache(m.onnx, shapes) if wants_tensorrt(provider) else None
         try:
-            self.session, self.provider = create_session(m.onnx, provider, threads)
+            self.session, self.provider = create_session(m.onnx, provider, threads, trt)
         except ModelError:
             raise
         except Exception as e:  # onnxruntime raises its own types for unreadable files
@@ -70,8 +73,13 @@ class OnnxGenerator:
         self._lock = threading.Lock()
         self._device = self.provider in ("cuda", "tensorrt")
         self._binding = self.session.io_binding() if self._device else None
+        # TensorRT builds (or loads) its engine here, before the first frame, never on the projector:
+        # batch 1 and the profile's top batch both run, so neither triggers a rebuild later.
+        fixed = isinstance(next(i for i in self.session.get_inputs() if i.name == m.input_name).shape[0], int)
+        batches = (1, shapes.max_batch) if self.provider == "tensorrt" and not fixed else (1,)
         for _ in range(warmup):
-            self.generate(self.mean_latent()[None])
+            for b in batches:
+                self.generate(np.repeat(self.mean_latent()[None], b, axis=0))
         # Verify the declared output shape on a real run: symbolic dims hide mismatches.
         out = self.generate(self.mean_latent()[None])
         if out.shape[1:] != (m.channels, m.height, m.width):
@@ -79,6 +87,9 @@ class OnnxGenerator:
                 f"{m.onnx}: produced {list(out.shape)}, "
                 f"manifest.json says [B, {m.channels}, {m.height}, {m.width}]"
             )
+        if trt is not None and self.provider == "tensorrt":
+            how = "loaded" if trt.had_engine else "built"
+            log.info("TensorRT engine %s in %.1f s: %s", how, time.perf_counter() - t0, trt.folder)
 
     @property
     def latent_dim(self) -> int:
