@@ -26,20 +26,69 @@ import logging
 import os
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from engine import bench_report as report
 from engine.app import App
 from engine.config import load_config
 from engine.metrics import LATENCY_PATH
+from engine.procstat import thread_cpu
 
 DEFAULT_PLOTS = Path("runs") / "bench"
+
+
+# Which stage a thread works for, by the first match on its name (engine.procstat.thread_cpu)
+STAGE_THREADS = (
+    ("perception", ("perception", "mediapipe")),
+    ("generator", ("generator",)),
+    ("render", ("MainThread", "llvmpipe")),  # the render loop, and Mesa's rasteriser threads
+    ("source", ("source", "camera")),
+)
+
+
+def cpu_by_stage(before: dict, after: dict, seconds: float) -> dict[str, float]:
+    """Cores each stage kept busy between two thread_cpu() snapshots (threads born meanwhile count
+    from zero), "other" for the rest (OSC, HTTP, logging) and the total."""
+    cores: dict[str, float] = {name: 0.0 for name, _ in STAGE_THREADS} | {"other": 0.0}
+    for tid, (name, cpu) in after.items():
+        used = cpu - before.get(tid, (name, 0.0))[1]
+        stage = next((s for s, prefixes in STAGE_THREADS if name.startswith(prefixes)), "other")
+        cores[stage] += used / max(seconds, 1e-9)
+    cores["total"] = sum(cores.values())
+    return {k: round(v, 2) for k, v in cores.items()}
+
+
+class CpuWatch:
+    """Per-stage CPU of a run, measured once it is warm (from the 30th presented frame, or the first
+    third, to the last): the profile of where the cores go, next to where the milliseconds go."""
+
+    def __init__(self, app: App, frames: int) -> None:
+        self.app, self.frames = app, frames
+        self.result: dict[str, float] = {}
+        self._thread = threading.Thread(target=self._run, name="bench-cpu", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        app, start, t0 = self.app, None, 0.0
+        while not app.stop.is_set() and app.presented < self.frames - 2:
+            if start is None and app.presented >= min(30, self.frames // 3):
+                start, t0 = thread_cpu(), time.perf_counter()
+            time.sleep(0.02)
+        if start is not None:
+            self.result = cpu_by_stage(start, thread_cpu(), time.perf_counter() - t0)
+
+    def join(self) -> dict[str, float]:
+        self._thread.join(timeout=5)
+        return self.result
 
 
 def run_samples(
     source: str, frames: int, size: str, offline: bool, extra: dict, config: Path | None = None
 ) -> tuple[dict, dict[str, list[float]]]:
-    """(the --stats document, each presented frame's latency and frame time in ms, in order)."""
+    """(the --stats document with `cpu_cores` per stage, each presented frame's latency and frame
+    time in ms, in order)."""
     with tempfile.TemporaryDirectory() as tmp:
         stats = Path(tmp) / "stats.json"
         if extra.get("record") is True:
@@ -54,10 +103,11 @@ def run_samples(
             **extra,
         }
         app = App(load_config(config, {"run": run}))
+        watch = CpuWatch(app, frames)
         app.run()
         m = app.metrics
         samples = {"latency_ms": list(m.latency_ms), "frame_ms": list(m.frame_ms)}
-        return json.loads(stats.read_text()), samples
+        return {**json.loads(stats.read_text()), "cpu_cores": watch.join()}, samples
 
 
 def run_mode(
@@ -87,6 +137,8 @@ def row(mode: str, s: dict) -> dict:
         "provider": s.get("provider", "?"),
         # where the median fresh image's latency went, leg by leg (engine.metrics.LATENCY_PATH)
         **{f"path_{k}_ms_p50": s.get("latency_path_ms", {}).get(k, {}).get("p50", 0.0) for k in LATENCY_PATH},
+        # cores each stage's threads kept busy (MediaPipe's count as perception, llvmpipe's as render)
+        **{f"cpu_{k}_cores": v for k, v in s.get("cpu_cores", {}).items()},
     }
 
 

@@ -38,3 +38,27 @@ def sample(pid: int | str = "self") -> ProcSample:
             raise ProcessLookupError(pid) from None
         return ProcSample(0.0, 0, 0, 0.0)
     return ProcSample(round(rss_pages * PAGE / 2**20, 1), threads, fds, cpu)
+
+
+def thread_cpu() -> dict[int, tuple[str, float]]:
+    """This process's threads: native id → (name, CPU seconds so far). Python threads go by their
+    Python name (the OS knows them all as "python"); native ones (MediaPipe's, Mesa's llvmpipe) by
+    the name their library gave them. Empty where /proc is missing."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
+    out: dict[int, tuple[str, float]] = {}
+    try:
+        tids = os.listdir("/proc/self/task")
+    except FileNotFoundError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                head, rest = f.read().rsplit(")", 1)
+        except (FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
+            continue
+        fields = rest.split()
+        comm = head.split("(", 1)[1]
+        out[int(tid)] = (names.get(int(tid), comm), (int(fields[11]) + int(fields[12])) / TICKS)
+    return out

@@ -168,6 +168,8 @@ def test_bench_writes_plots_next_to_its_json_and_keeps_its_keys(tmp_path: Path, 
     assert result["realtime"]["presented_fps"] > 0 and result["realtime"]["latency_ms_p95"] > 0
     legs = [k for k in result["realtime"] if k.startswith("path_")]  # where the latency went, leg by leg
     assert len(legs) == 7 and result["realtime"]["path_generator_ms_p50"] > 0
+    cpu = {k: v for k, v in result["realtime"].items() if k.startswith("cpu_")}  # where the cores went
+    assert cpu["cpu_total_cores"] > 0 and cpu["cpu_generator_cores"] > 0 and cpu["cpu_render_cores"] > 0
     for kind in ("latency", "frames", "path"):
         path = tmp_path / "runs" / f"b-{kind}.png"
         assert result["plots"][kind] == str(path)
