@@ -53,6 +53,9 @@ class RunSettings:
     fps: float = field(default=30.0, metadata=rng(1, 240, "presented frames per second cap (realtime)"))
     # perception at its own rate: every camera frame would take most of a core on a 2-core machine
     perception_hz: float = field(default=20.0, metadata=rng(1, 240, "most perception runs per second"))
+    # realtime perception (MediaPipe) in a child process (engine.perception.process): it never waits
+    # for the render thread's interpreter lock, and a crash there restarts the child, not the piece
+    perception_process: bool = True
     offline_fps: float = field(default=30.0, metadata=rng(1, 240, "frame rate of offline output"))
     hud: bool = False
     # a styled model's blend: style name → weight 0..1, from `style = "marble"` or a table (see _style);

@@ -1,16 +1,21 @@
 """The realtime runner: each stage in its own thread, latest-wins hand-offs, the picture never waits.
 
 The source captures in its own thread; perception and the generator each run in a thread of their
-own and hand only their newest result on; the render loop runs at display rate, steps the latent
-integrator every frame and never waits for the generator, so a slow stage makes frames repeat,
-not lag. The render loop is also where the unattended piece looks after itself: it feeds the
-picture watchdog and performs its repairs, follows the opening hours (fading to black, then
-pausing perception and the generator and closing the camera), and pings systemd for every frame
-really shown.
+own and hand only their newest result on; the render loop sleeps until a viewer or an image
+arrives or a period passes, then steps the latent integrator and presents as engine.cadence says.
+It never waits for the generator, so a slow stage makes frames repeat, not lag. Each fresh image
+carries the times it passed every hand-off, so --stats can say where its latency went
+(engine.metrics.LATENCY_PATH).
+
+The render loop is also where the unattended piece looks after itself: it feeds the picture
+watchdog and performs its repairs, follows the opening hours (fading to black, then pausing
+perception and the generator and closing the camera), and pings systemd for every frame really
+shown.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -19,9 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.cadence import Cadence
 from engine.mailbox import Mailbox
 from engine.messages import Frame, Viewer
+from engine.metrics import latency_legs
 from engine.perception.crowd import build_perceiver
+from engine.perception.process import PerceptionProcess
 from engine.perception.tracker import Perceiver
 from engine.pipeline import Step, absent_viewer
 from engine.procstat import sample as proc_sample
@@ -47,6 +55,7 @@ class GeneratedFrame:
     image: np.ndarray | None  # None: the generator produced NaN/inf (never shown)
     capture_time: float | None
     step: Step
+    generated: tuple[float, float] = (0.0, 0.0)  # when the generator started and finished on it
 
 
 class RealtimeRunner:
@@ -56,9 +65,10 @@ class RealtimeRunner:
         self.clock = app.wall
         self.source: Source = self._open_source()
         self.source_was_live = False
-        self.viewers: Mailbox[Viewer] = Mailbox()
+        self.news = threading.Event()  # a viewer or an image arrived: the render thread looks at once
+        self.viewers: Mailbox[Viewer] = Mailbox(self.news)
         self.latents: Mailbox[Step] = Mailbox()
-        self.images: Mailbox[GeneratedFrame] = Mailbox()
+        self.images: Mailbox[GeneratedFrame] = Mailbox(self.news)
         self.awake = threading.Event()  # cleared while asleep: perception and generator wait
         self.awake.set()
         self.dimmer = Dimmer(app.schedule.fade_s)
@@ -78,7 +88,8 @@ class RealtimeRunner:
         app, cfg = self.app, self.cfg
         output = app.open_output(cfg.run.fps)
         # Models load and warm up before the clock starts, so the first seconds are not all "nobody there".
-        perceiver = build_perceiver(cfg)  # the viewer, and the crowd where a scene reads it
+        # the viewer, and the crowd where a scene reads it; in a child process unless told otherwise
+        perceiver = PerceptionProcess(cfg) if cfg.run.perception_process else build_perceiver(cfg)
         perceiver.process(
             Frame(np.zeros((cfg.camera.height, cfg.camera.width, 3), np.uint8), 0.0, -1, "warmup")
         )
@@ -103,16 +114,18 @@ class RealtimeRunner:
 
     # ------------------------------------------------------------------ render thread
     def _render_loop(self, output) -> None:
+        """Sleeps until a viewer or an image arrives or a period passes, then steps and presents as
+        engine.cadence says: each hand-off costs a wake-up, not a wait for the next tick."""
         app, clock = self.app, self.clock
-        period = 1.0 / self.cfg.run.fps
+        cadence = Cadence(self.cfg.run.fps)
         t_prev = clock.now()
-        next_frame = t_prev
         next_check = t_prev + self.cfg.watchdog.check_every_s
-        shown_seq = -1
+        shown_seq = viewer_seq = -1
         last_good: GeneratedFrame | None = None
+        step: Step | None = None
         while not app.stop.is_set():
+            self.news.clear()  # before looking: a put from now on wakes the wait below
             t = clock.now()
-            dt_s, t_prev = min(t - t_prev, 0.25), t
             app.between_frames()
             wall = dt.datetime.now().astimezone()
             if app.pipeline.sleep_request is not None:
@@ -120,46 +133,61 @@ class RealtimeRunner:
                 log.info("%s requested over OSC", "sleep" if app.pipeline.sleep_request else "wake")
                 app.pipeline.sleep_request = None
             sleeping = app.schedule.sleeping(wall)
-            level = self.dimmer.step(sleeping, dt_s)
-            self._follow_schedule(sleeping)
-            _, viewer = self.viewers.get()
-            step = app.pipeline.advance(viewer or absent_viewer(t), t, dt_s, dim=1.0 - level)
-            if self.awake.is_set():
-                self.latents.put(step)
+            cadence.fps = SLEEP_FPS if not self.awake.is_set() else self.cfg.run.fps
+            vseq, viewer = self.viewers.get()
+            if step is None or cadence.wants_step(t, vseq != viewer_seq and self.awake.is_set()):
+                dt_s, t_prev, viewer_seq = min(t - t_prev, 0.25), t, vseq
+                level = self.dimmer.step(sleeping, dt_s)
+                self._follow_schedule(sleeping)
+                step = app.pipeline.advance(viewer or absent_viewer(t), t, dt_s, dim=1.0 - level)
+                if self.awake.is_set():
+                    self.latents.put(step)  # the generator starts on it now if it is free
+                cadence.stepped(t)
             seq, gen = self.images.get()
-            if gen is not None and seq != shown_seq and app.watchdog_enabled:
-                sample = PictureSample.of(gen.image) if gen.image is not None else None
-                app.watchdog.picture(
-                    sample or PictureSample(False, 0.0, np.zeros((1, 1), np.float32)),
-                    app.pipeline.latent_speed,
-                    t,
-                )
-            if gen is not None and gen.image is not None:
-                last_good = gen
-            if last_good is not None:
-                # asleep and dark: the last picture under full black; still presented, for the pings
-                shown = last_good if gen is None or gen.image is None else gen
-                try:
-                    app.present(
-                        output,
-                        shown.image,
-                        step if not self.awake.is_set() else shown.step,
-                        shown.capture_time,
-                        seq == shown_seq,
-                        self._note(),
+            fresh = gen is not None and seq != shown_seq
+            if cadence.wants_present(clock.now(), fresh):
+                if fresh and app.watchdog_enabled:
+                    sample = PictureSample.of(gen.image) if gen.image is not None else None
+                    app.watchdog.picture(
+                        sample or PictureSample(False, 0.0, np.zeros((1, 1), np.float32)),
+                        app.pipeline.latent_speed,
+                        t,
                     )
-                except Exception as e:  # noqa: BLE001 - keep the projector alive; Output rebuilds GL
-                    app.errors["render"](e)
-                shown_seq = seq
-            if app.handle_keys(output):
-                break
+                if gen is not None and gen.image is not None:
+                    last_good = gen
+                if last_good is not None:
+                    # asleep and dark: the last picture under full black; still presented, for the pings
+                    shown = last_good if gen is None or gen.image is None else gen
+                    r0 = clock.now()
+                    try:
+                        app.present(
+                            output,
+                            shown.image,
+                            step if not self.awake.is_set() else shown.step,
+                            shown.capture_time,
+                            seq == shown_seq,
+                            self._note(),
+                        )
+                    except Exception as e:  # noqa: BLE001 - keep the projector alive; Output rebuilds GL
+                        app.errors["render"](e)
+                    if fresh and shown is gen and gen.capture_time is not None:
+                        v = gen.step.viewer
+                        app.metrics.latency_path(
+                            latency_legs(
+                                gen.capture_time, v.perceived, gen.step.t, gen.generated, (r0, clock.now())
+                            )
+                        )
+                    cadence.presented(r0)
+                    shown_seq = seq
+                else:
+                    cadence.presented(clock.now())  # nothing to show yet: look again in a period
+                if app.handle_keys(output):
+                    break
             if app.watchdog_enabled and t >= next_check:
                 next_check = t + self.cfg.watchdog.check_every_s
                 self._watch(t, sleeping)
-            fps = SLEEP_FPS if not self.awake.is_set() else self.cfg.run.fps
-            period = 1.0 / fps
-            next_frame = max(next_frame + period, clock.now() - period)
-            clock.sleep_until(next_frame)
+            fresh = self.images.get()[0] != shown_seq
+            clock.wait_until(cadence.next_due(fresh), self.news)
 
     def _note(self) -> str:
         return "" if self.source.live else self.source.status()
@@ -202,7 +230,7 @@ class RealtimeRunner:
                 raise WatchdogExit(f"watchdog: {', '.join(sorted(app.watchdog.current))} persists")
 
     # ------------------------------------------------------------------ worker threads
-    def _perception_loop(self, perceiver: Perceiver) -> None:
+    def _perception_loop(self, perceiver: Perceiver | PerceptionProcess) -> None:
         app, clock = self.app, self.clock
         last_index: int | None = None
         last_source: Source | None = None
@@ -232,9 +260,11 @@ class RealtimeRunner:
                 if last_index is not None and frame.index > last_index + 1:
                     app.metrics.dropped_frames(frame.index - last_index - 1)
                 last_index = frame.index
-                next_run = clock.now() + period
+                t0 = clock.now()
+                next_run = t0 + period
                 try:
-                    self.viewers.put(app.timed("perception", lambda f=frame: perceiver.process(f)))
+                    viewer = app.timed("perception", lambda f=frame: perceiver.process(f))
+                    self.viewers.put(dataclasses.replace(viewer, perceived=(t0, clock.now())))
                 except Exception as e:  # noqa: BLE001
                     app.errors["perception"](e)
         finally:
@@ -249,12 +279,13 @@ class RealtimeRunner:
                 continue
             try:
                 gen = app.pipeline.generator  # read each time: the watchdog may rebuild it
+                t0 = self.clock.now()
                 raw = app.timed("generator", lambda s=step, g=gen: g.generate(s.latent[None]))
                 finite = bool(np.isfinite(raw).all())
                 if not finite:
                     app.errors["generator"](FloatingPointError("the generator produced NaN/inf"))
                 image = gen.to_rgb8(raw)[0] if finite else None
                 capture = step.viewer.capture_time if step.viewer.frame_index >= 0 else None
-                self.images.put(GeneratedFrame(image, capture, step))
+                self.images.put(GeneratedFrame(image, capture, step, (t0, self.clock.now())))
             except Exception as e:  # noqa: BLE001
                 app.errors["generator"](e)
