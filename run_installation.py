@@ -62,6 +62,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="force an ONNX Runtime execution provider (default: auto)",
     )
     ap.add_argument(
+        "--generator",
+        metavar="URL",
+        help="run the generator on a Triton server: triton://HOST:PORT/MODEL (gRPC) or http://…; "
+        "the manifest still comes from --model (docs/scale.md)",
+    )
+    ap.add_argument(
         "--osc-in",
         metavar="HOST:PORT",
         help="listen for OSC control here, or 'off' (default: 127.0.0.1:9000)",
@@ -163,8 +169,9 @@ def overrides(args: argparse.Namespace) -> dict[str, dict]:
         )
     }
     out: dict[str, dict] = {"run": {k: v for k, v in run.items() if v is not None}}
-    if args.provider:
-        out["generator"] = {"provider": args.provider}
+    generator = {"provider": args.provider, "remote": args.generator}
+    if any(v is not None for v in generator.values()):
+        out["generator"] = {k: v for k, v in generator.items() if v is not None}
     osc = {
         "listen": args.osc_in,
         "allow": args.osc_allow,
@@ -224,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:  # [params] checked against the registry: known only once scenes load
         print(f"config error: {e}", file=sys.stderr)
         return 2
-    except (ModelError, SourceError, NoDisplayError, ValueError) as e:
+    except (ModelError, SourceError, NoDisplayError, ValueError, ConnectionError) as e:
+        # ConnectionError: --offline with a --generator server that does not answer (it needs every frame)
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -24,6 +24,7 @@ from engine.control.midi_map import MidiMapping, MidiSettings
 from engine.control.osc.mapping import OscMapping
 from engine.control.osc.safety import is_loopback_host, parse_network
 from engine.control.osc.sender import CONTROLLER_GROUPS, SOUND_GROUPS, OscTargetSettings
+from engine.generator.remote_link import parse_remote
 from engine.hostport import parse_listen, parse_target
 from engine.latent import LatentSettings
 from engine.ops_settings import HttpSettings, LogSettings, ScheduleSettings, WatchdogSettings
@@ -86,6 +87,15 @@ class RunSettings:
 class GeneratorSettings:
     provider: str = field(default="auto", metadata=choices("auto", "tensorrt", "cuda", "cpu"))
     threads: int = field(default=1, metadata=rng(1, 64, "CPU threads for the generator"))
+    # the model on a Triton server instead of in this process: triton://HOST:PORT/MODEL (gRPC) or
+    # http://HOST:PORT/MODEL ("" = here); the manifest still comes from run.model (docs/scale.md)
+    remote: str = ""
+    inflight: int = field(default=3, metadata=rng(1, 16, "remote requests in flight at once"))
+    timeout_s: float = field(default=2.0, metadata=rng(0.1, 60, "seconds before a remote request fails"))
+
+    def validate(self) -> None:
+        if self.remote:
+            parse_remote(self.remote)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from engine.control.osc.safety import LogThrottle
 from engine.control.osc.sender import FrameState
 from engine.control.osc.surface import OscIO
 from engine.director import Director
+from engine.generator import build_generator
 from engine.generator.manifest import load_manifest
-from engine.generator.onnx_generator import OnnxGenerator
 from engine.idle import someone_there
 from engine.latent import LatentIntegrator
 from engine.messages import RenderInput, Target, Viewer
@@ -96,9 +96,7 @@ class Pipeline:
             raise ConfigError(str(e)) from None
         for name, value in {**cfg.params, **style}.items():
             self.params.set(name, value, origin="config")
-        self.generator = OnnxGenerator(
-            cfg.run.model, provider=cfg.generator.provider, threads=cfg.generator.threads
-        )
+        self.generator = build_generator(cfg)  # here, or on the Triton server [generator] remote names
         m = self.generator.manifest
         self.metrics.info["provider"] = self.generator.provider
         self.metrics.info["model"] = m.name
@@ -207,11 +205,9 @@ class Pipeline:
         self.integrator.reseed(int(np.random.default_rng().integers(0, 2**31 - 1)))
 
     def rebuild_generator(self) -> None:
-        """A fresh ONNX Runtime session for the same model (a wedged or corrupted session)."""
+        """A fresh ONNX Runtime session (or Triton client) for the same model (a wedged session)."""
         old = self.generator
-        self.generator = OnnxGenerator(
-            self.cfg.run.model, provider=self.cfg.generator.provider, threads=self.cfg.generator.threads
-        )
+        self.generator = build_generator(self.cfg)
         self.integrator.sampler = self.generator.sample_latents
         del old
 

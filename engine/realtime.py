@@ -190,7 +190,9 @@ class RealtimeRunner:
             clock.wait_until(cadence.next_due(fresh), self.news)
 
     def _note(self) -> str:
-        return "" if self.source.live else self.source.status()
+        status = getattr(self.app.pipeline.generator, "status", None)  # a remote generator's link
+        notes = ("" if self.source.live else self.source.status(), status() if status else "")
+        return "  ".join(n for n in notes if n)
 
     def _follow_schedule(self, sleeping: bool) -> None:
         if sleeping and self.dimmer.dark and self.awake.is_set():
@@ -213,7 +215,10 @@ class RealtimeRunner:
             ages,
             camera_stale=self.source_was_live and not live and self.awake.is_set(),
             rss_mb=proc_sample().rss_mb,
-            expect_generator=self.awake.is_set() and not sleeping,
+            # a remote generator whose server is away holds the picture by design: no stall, no exit
+            expect_generator=self.awake.is_set()
+            and not sleeping
+            and getattr(app.pipeline.generator, "healthy", True),
             expect_perception=self.awake.is_set() and live,
         )
         for step in steps:
@@ -272,6 +277,10 @@ class RealtimeRunner:
 
     def _generator_loop(self) -> None:
         app = self.app
+        if hasattr(app.pipeline.generator, "submit"):  # remote: several requests in flight, newest wins
+            from engine.generator.remote import run_remote_loop
+
+            return run_remote_loop(self)
         seq = 0
         while not app.stop.is_set():
             seq, step = self.latents.wait_newer(seq, timeout=0.5)

@@ -99,11 +99,12 @@ class Watchdog:
         p = self._picture
         if p is not None and not p.finite:
             found["nan"] = s.black_s / 10
-        elif p is not None and p.mean < BLACK_LEVEL:
+        elif expect_generator and p is not None and p.mean < BLACK_LEVEL:
             found["black"] = s.black_s
         changed, moving = self._changed_at, self._moving_since
-        if (
-            p is not None
+        if (  # no generator expected (asleep, a remote server away): the held picture may not change
+            expect_generator
+            and p is not None
             and changed is not None
             and moving is not None
             and now - max(changed, moving) > s.frozen_s

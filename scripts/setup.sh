@@ -51,3 +51,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   ORT_DISABLE_TELEMETRY=1 .venv/bin/python -c "import onnxruntime, numpy, cv2, mediapipe, moderngl" || return 1
   echo "$want" > "$stamp"
 fi
+
+# dev: a real Triton Inference Server (2.51) for the remote-generator tests (tests/generator/test_remote.py),
+# in a venv of its own: the nvidia-pytriton wheel carries the server binary and its python back end, which
+# runs the exported model.py with this venv's ONNX Runtime (the wheel wants numpy < 2). Once, by a stamp.
+if [ "$kind" = dev ]; then
+  triton_pkgs="nvidia-pytriton==0.5.14 numpy<2 onnxruntime"
+  if [ "$(cat .venv-triton/.installed 2>/dev/null)" != "$triton_pkgs" ]; then
+    echo "installing the Triton server for tests into .venv-triton ..." >&2
+    [ -x .venv-triton/bin/python ] || "$py" -m venv .venv-triton
+    .venv-triton/bin/python -m pip install -q --disable-pip-version-check $triton_pkgs 2>&1 | grep -v "is ignored" >&2 || true
+    .venv-triton/bin/python -c "import pytriton, onnxruntime" || return 1
+    echo "$triton_pkgs" > .venv-triton/.installed
+  fi
+fi
