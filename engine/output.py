@@ -21,7 +21,7 @@ from engine.messages import RenderInput
 from engine.ndi import NdiSender
 from engine.render.chain import Renderer
 from engine.render.context import Surface, open_surface
-from engine.render.readback import read_rgb
+from engine.render.readback import read_gl_rgba, read_rgb
 from engine.render.recorder import Recorder
 from engine.render.warp import OutputWarp
 
@@ -43,7 +43,9 @@ class Output:
         )
         self.renderer = Renderer(self.surface.ctx, self.surface.size, run.render_scale, projector)
         self.recorder = (
-            Recorder(run.record, self.surface.size, fps, realtime=not run.offline) if run.record else None
+            Recorder(run.record, self.surface.size, fps, realtime=not run.offline, gl_frames=True)
+            if run.record
+            else None
         )
         # NDI out (engine.ndi): pixels are read back for it only while a receiver is connected
         self.ndi = NdiSender(run.ndi, fps) if run.ndi else None
@@ -61,8 +63,10 @@ class Output:
         to_ndi = self.ndi is not None and self.ndi.wants_frames
         try:
             self.renderer.render(inp, self.surface.framebuffer)
-            rgb = None
-            if self.recording or on_frame is not None or to_ndi:
+            raw = rgb = None
+            if self.recording:  # GL's bytes as they are: ffmpeg flips and converts, in its own process
+                raw = read_gl_rgba(self.surface.framebuffer, self.surface.size)
+            if on_frame is not None or to_ndi:
                 rgb = read_rgb(self.surface.framebuffer, self.surface.size)
             self.surface.present()
         except Exception:
@@ -71,14 +75,14 @@ class Output:
                 self.rebuild()
             raise
         self.failures = 0
+        if raw is not None and self.recording:
+            assert self.recorder is not None
+            try:
+                self.recorder.write_gl(raw, t)
+            except ValueError as e:  # a fullscreen toggle changed the size: keep showing, stop recording
+                self.recorder.failed = str(e)
+                log.error("recording stopped: %s; the picture goes on", e)
         if rgb is not None:
-            if self.recording:
-                assert self.recorder is not None
-                try:
-                    self.recorder.write(rgb, t)
-                except ValueError as e:  # a fullscreen toggle changed the size: keep showing, stop recording
-                    self.recorder.failed = str(e)
-                    log.error("recording stopped: %s; the picture goes on", e)
             if to_ndi:
                 assert self.ndi is not None
                 self.ndi.offer(rgb, time.time())  # wall clock: receivers compare it with theirs

@@ -62,10 +62,15 @@ class Recorder:
         fps: float,
         quality: float = 7.0,
         realtime: bool = False,
+        gl_frames: bool = False,
     ) -> None:
         """`realtime`: drop frames when the encoder falls behind (the picture must not wait);
-        otherwise (offline renders) `write` waits, so every frame is in the file."""
+        otherwise (offline renders) `write` waits, so every frame is in the file. `gl_frames`: frames
+        come through `write_gl` as GL's bytes (engine.render.readback.read_gl_rgba) of exactly
+        `size`, and ffmpeg flips, crops and converts them, off the render thread."""
         w, h = int(size[0]), int(size[1])
+        self.input_size = (w, h)
+        self.gl_frames = gl_frames
         self.size = (w - w % 2, h - h % 2)
         if self.size[0] <= 0 or self.size[1] <= 0:
             raise ValueError(f"recorder size {size} too small: needs at least 2×2")
@@ -77,11 +82,17 @@ class Recorder:
         self.dropped = 0  # frames the encoder could not keep up with
         self.failed = ""  # why the recording stopped early; "" while it works
         self._t0: float | None = None
-        self._queue: deque[tuple[np.ndarray, float]] = deque()
+        self._queue: deque[tuple[np.ndarray | bytes, float]] = deque()
         self._cond = threading.Condition()
         self._closing = False
         self._ffmpeg = _Ffmpeg(
-            self.path, self.size, self.fps, quality, PRESETS[realtime], NICE if realtime else 0
+            self.path,
+            self.input_size if gl_frames else self.size,
+            self.size if gl_frames else None,
+            self.fps,
+            quality,
+            PRESETS[realtime],
+            NICE if realtime else 0,
         )
         self._thread = threading.Thread(target=self._encode, name="recorder", daemon=True)
         self._thread.start()
@@ -99,7 +110,20 @@ class Recorder:
             return
         if t is None:  # untimed: one file frame per call
             t = self.presented / self.fps
-        frame = np.ascontiguousarray(rgb[:h, :w], dtype=np.uint8)
+        self._queue_frame(np.ascontiguousarray(rgb[:h, :w], dtype=np.uint8), t)
+
+    def write_gl(self, data: bytes, t: float | None = None) -> None:
+        """As `write`, for GL's own bytes (gl_frames): RGBA, the bottom row first, `size` exactly."""
+        w, h = self.input_size
+        if not self.gl_frames or len(data) != w * h * 4:
+            raise ValueError(f"recorder expects {w}×{h} RGBA frames from GL, got {len(data)} bytes")
+        if not self.active:
+            return
+        if t is None:
+            t = self.presented / self.fps
+        self._queue_frame(data, t)
+
+    def _queue_frame(self, frame: np.ndarray | bytes, t: float) -> None:
         with self._cond:
             self.presented += 1
             if not self.realtime:
@@ -124,7 +148,7 @@ class Recorder:
                 self._t0 = t
             due = int(round((t - self._t0) * self.fps)) + 1  # file frames that should exist by now
             try:
-                data = frame.tobytes()
+                data = frame if isinstance(frame, bytes) else frame.tobytes()
                 for _ in range(max(0, due - self.frames)):
                     self._ffmpeg.write(data)
                     self.frames += 1
@@ -165,19 +189,31 @@ class Recorder:
 
 
 class _Ffmpeg:
-    """An ffmpeg process fed raw RGB on stdin; its errors (disk full) come back as exceptions."""
+    """An ffmpeg process fed raw frames on stdin; its errors (disk full) come back as exceptions.
+
+    `gl_crop` None: RGB frames top row first, of `size`. Else GL's RGBA bottom row first, of `size`,
+    flipped and cropped to `gl_crop` (the even size) by ffmpeg."""
 
     def __init__(
-        self, path: Path, size: tuple[int, int], fps: float, quality: float, preset: str, nice: int
+        self,
+        path: Path,
+        size: tuple[int, int],
+        gl_crop: tuple[int, int] | None,
+        fps: float,
+        quality: float,
+        preset: str,
+        nice: int,
     ) -> None:
         import imageio_ffmpeg
 
         crf = int(round(40 - 2.5 * min(max(quality, 0.0), 10.0)))  # quality 7 → crf 22
+        pix = "rgb24" if gl_crop is None else "rgba"
+        flip = [] if gl_crop is None else ["-vf", f"vflip,crop={gl_crop[0]}:{gl_crop[1]}:0:0"]
         cmd = [
             imageio_ffmpeg.get_ffmpeg_exe(),
             "-y", "-v", "error", "-nostdin",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}", "-r", f"{fps:g}", "-i", "-",
-            "-an", "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-f", "rawvideo", "-pix_fmt", pix, "-s", f"{size[0]}x{size[1]}", "-r", f"{fps:g}", "-i", "-",
+            "-an", *flip, "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
             "-movflags", "+faststart", str(path),
         ]  # fmt: skip
         try:

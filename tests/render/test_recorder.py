@@ -80,3 +80,25 @@ def test_an_offline_render_keeps_the_slower_better_preset_at_normal_priority(tmp
         assert cmd[cmd.index(b"-preset") + 1] == b"veryfast"
     finally:
         rec.close()
+
+
+def test_gl_frames_are_flipped_and_cropped_by_ffmpeg_not_the_render_thread(tmp_path):
+    """GL's bytes go in as they are (RGBA, bottom row first, odd size); the file shows the picture
+    upright at the even size: red on top, blue below, as it was on screen."""
+    w, h = 65, 49
+    picture = np.zeros((h, w, 4), np.uint8)  # top row first, as shown
+    picture[: h // 2, :, 0] = 255  # red top half
+    picture[h // 2 :, :, 2] = 255  # blue bottom half
+    gl_bytes = picture[::-1].tobytes()  # how GL stores it: bottom row first
+    path = tmp_path / "gl.mp4"
+    with Recorder(path, (w, h), fps=10, gl_frames=True) as rec:
+        for i in range(5):
+            rec.write_gl(gl_bytes, t=i / 10)
+        with pytest.raises(ValueError, match="65×49 RGBA"):
+            rec.write_gl(gl_bytes[:-4], t=1.0)  # another size (a fullscreen toggle): said, not garbled
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    assert tuple(meta["size"]) == (64, 48)
+    frame = np.frombuffer(next(reader), np.uint8).reshape(48, 64, 3).astype(int)
+    assert frame[5, 32, 0] > 200 and frame[5, 32, 2] < 60  # the top is red
+    assert frame[42, 32, 2] > 200 and frame[42, 32, 0] < 60  # the bottom is blue
