@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 SUFFIXES = (".mp4", ".mov", ".mkv")
 QUEUE = 8  # frames waiting for the encoder; 8 × 1280×720 RGB ≈ 22 MB at most
 PRESETS = {True: "ultrafast", False: "veryfast"}  # x264 preset by `realtime`
-NICE = 10  # the live encoder's niceness: below every stage of the loop
+NICE = 19  # the live encoder's niceness: the lowest, it gets what the loop leaves
 
 
 class RecorderError(PathError):
