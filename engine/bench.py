@@ -45,12 +45,14 @@ STAGE_THREADS = (
     ("generator", ("generator",)),
     ("render", ("MainThread", "llvmpipe")),  # the render loop, and Mesa's rasteriser threads
     ("source", ("source", "camera")),
+    ("recorder", ("recorder", "ffmpeg")),  # the encoder process with --record
 )
 
 
 def cpu_by_stage(before: dict, after: dict, seconds: float) -> dict[str, float]:
     """Cores each stage kept busy between two thread_cpu() snapshots (threads born meanwhile count
-    from zero), "other" for the rest (OSC, HTTP, logging) and the total."""
+    from zero; child processes included: the perception child names itself), "other" for the rest
+    (OSC, HTTP, logging) and the total."""
     cores: dict[str, float] = {name: 0.0 for name, _ in STAGE_THREADS} | {"other": 0.0}
     for tid, (name, cpu) in after.items():
         used = cpu - before.get(tid, (name, 0.0))[1]

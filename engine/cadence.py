@@ -10,8 +10,9 @@ happens and reacts at once:
 - otherwise the latent steps once a period, counted from the last step, so the generator makes
   about `fps` images a second and never takes more CPU than the picture can show;
 - a fresh image is presented as soon as it arrives, if the fps cap allows: presents spend credit
-  that accrues at `fps` a second up to one frame's worth, and a fresh image may go when there is
-  `MIN_GAP` of a frame (room for the jitter of arrivals), so the average never passes `fps`;
+  that accrues at `fps` a second up to a little more than one frame's worth (so a present that came
+  late is made up by the next), and a fresh image may go when there is `MIN_GAP` of a frame (room
+  for the jitter of arrivals), so the average never passes `fps`;
 - with no fresh image, the last one is presented again once a period: the OSC out, the HUD and
   the watchdog's pings never stop because a stage did.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MIN_GAP = 0.75  # share of a period a fresh image waits after the last present, at least
+MAX_CREDIT = 1.25  # a present a little late lets the next come that much sooner: the average holds
 
 
 @dataclass
@@ -30,7 +32,7 @@ class Cadence:
     fps: float
     last_step: float = -1e9
     last_present: float = -1e9
-    credit: float = 1.0  # frames the cap allows now: +fps per second up to 1, -1 per present
+    credit: float = 1.0  # frames the cap allows now: +fps per second up to MAX_CREDIT, -1 per present
 
     @property
     def period(self) -> float:
@@ -46,7 +48,7 @@ class Cadence:
         return credit >= 1.0 or (fresh_image and credit >= MIN_GAP)
 
     def _credit(self, now: float) -> float:
-        return min(1.0, self.credit + max(0.0, now - self.last_present) * self.fps)
+        return min(MAX_CREDIT, self.credit + max(0.0, now - self.last_present) * self.fps)
 
     def stepped(self, now: float) -> None:
         self.last_step = now

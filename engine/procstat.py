@@ -40,25 +40,44 @@ def sample(pid: int | str = "self") -> ProcSample:
     return ProcSample(round(rss_pages * PAGE / 2**20, 1), threads, fds, cpu)
 
 
-def thread_cpu() -> dict[int, tuple[str, float]]:
-    """This process's threads: native id → (name, CPU seconds so far). Python threads go by their
-    Python name (the OS knows them all as "python"); native ones (MediaPipe's, Mesa's llvmpipe) by
-    the name their library gave them. Empty where /proc is missing."""
+def thread_cpu(children: bool = True) -> dict[int, tuple[str, float]]:
+    """This process's threads, and with `children` its child processes' (the perception child,
+    ffmpeg): native id → (name, CPU seconds so far). Python threads of this process go by their
+    Python name (the OS knows them all as "python"); the others by the name the OS has for them
+    (MediaPipe's, Mesa's llvmpipe, a child's main thread as it named itself). Empty without /proc."""
     import threading
 
     names = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
+    pids = [os.getpid(), *(_children() if children else ())]
     out: dict[int, tuple[str, float]] = {}
-    try:
-        tids = os.listdir("/proc/self/task")
-    except FileNotFoundError:
-        return out
-    for tid in tids:
+    for pid in pids:
         try:
-            with open(f"/proc/self/task/{tid}/stat") as f:
-                head, rest = f.read().rsplit(")", 1)
-        except (FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
+            tids = os.listdir(f"/proc/{pid}/task")
+        except (FileNotFoundError, ProcessLookupError):
             continue
-        fields = rest.split()
-        comm = head.split("(", 1)[1]
-        out[int(tid)] = (names.get(int(tid), comm), (int(fields[11]) + int(fields[12])) / TICKS)
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                    head, rest = f.read().rsplit(")", 1)
+            except (FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
+                continue
+            fields = rest.split()
+            comm = head.split("(", 1)[1]
+            out[int(tid)] = (names.get(int(tid), comm), (int(fields[11]) + int(fields[12])) / TICKS)
     return out
+
+
+def _children() -> list[int]:
+    """Pids of this process's direct children, from /proc (no psutil)."""
+    me, kids = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+            continue
+        if ppid == me:
+            kids.append(int(entry))
+    return kids

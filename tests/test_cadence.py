@@ -18,9 +18,15 @@ def test_a_new_viewer_steps_at_once_and_otherwise_once_a_period() -> None:
     assert c.wants_step(1.0 + P, new_viewer=False)
 
 
+def on_time(c: Cadence, t: float) -> Cadence:
+    """The state right after a present at t in a loop whose presents came on time: no credit left."""
+    c.presented(t)
+    c.credit = 0.0
+    return c
+
+
 def test_a_fresh_image_goes_out_before_the_tick_but_not_right_after_a_present() -> None:
-    c = Cadence(FPS)
-    c.presented(1.0)
+    c = on_time(Cadence(FPS), 1.0)
     assert not c.wants_present(1.0 + 0.5 * P, fresh_image=True)  # too soon: the cap
     assert c.wants_present(1.0 + MIN_GAP * P, fresh_image=True)
     assert not c.wants_present(1.0 + MIN_GAP * P, fresh_image=False)  # a repeat waits the period
@@ -43,10 +49,16 @@ def test_early_presents_are_paid_back_so_the_average_stays_at_the_cap() -> None:
     assert shown / 10.0 == pytest.approx(FPS, abs=0.5)
 
 
+def test_a_late_present_is_made_up_by_the_next_one() -> None:
+    c = on_time(Cadence(FPS), 1.0)
+    c.presented(1.0 + 1.2 * P)  # a fifth of a period late (the render thread was busy)
+    assert c.wants_present(1.0 + 2.0 * P, fresh_image=False)  # back on the grid, not 1.2 periods on
+
+
 def test_the_loop_is_told_when_to_look_again() -> None:
     c = Cadence(FPS)
     c.stepped(2.0)
-    c.presented(2.0)
+    on_time(c, 2.0)
     assert c.next_due(fresh_image=False) == pytest.approx(2.0 + P)
     assert c.next_due(fresh_image=True) == pytest.approx(2.0 + MIN_GAP * P)
     c.stepped(2.0 + 0.1 * P)  # a viewer step: the next tick step counts from it
@@ -54,8 +66,7 @@ def test_the_loop_is_told_when_to_look_again() -> None:
 
 
 def test_asleep_the_same_rules_run_at_the_sleep_rate() -> None:
-    c = Cadence(FPS)
-    c.presented(0.0)
+    c = on_time(Cadence(FPS), 0.0)
     c.fps = 2.0
     assert not c.wants_present(0.3, fresh_image=False)
     assert c.wants_present(0.5, fresh_image=False)

@@ -6,6 +6,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,3 +89,11 @@ def test_close_ends_the_child() -> None:
     p.close()
     assert not proc.is_alive()
     p.close()  # twice is harmless
+
+
+def test_the_child_is_named_perception_for_top_and_the_cpu_table(child: PerceptionProcess) -> None:
+    from engine.procstat import thread_cpu
+
+    names = {name for name, _ in thread_cpu().values()}
+    assert "perception" in names  # the child's main thread, found among this process's children
+    assert Path(f"/proc/{child._proc.pid}/comm").read_text().strip() == "perception"
