@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -40,6 +39,7 @@ import numpy as np
 
 from engine.generator.manifest import ModelError, load_manifest
 from engine.generator.onnx_generator import OnnxGenerator
+from models.derived import write_derived
 
 PERCENTILE = 99.999
 WALK_SIGMA = 3.0
@@ -118,15 +118,11 @@ def quantize(model_dir: Path, out_dir: Path, count: int = 64, seed: int = 0) -> 
             calibrate_method=CalibrationMethod.Percentile,
             extra_options={"CalibPercentile": PERCENTILE, "CalibMaxIntermediateOutputs": 8},
         )
-    sampler = raw["latent"]["sampler"]
-    if sampler.get("kind") == "mapping":
-        shutil.copy2(m.folder / sampler["onnx"], out_dir / sampler["onnx"])
-    raw["name"] = f"{m.name}-int8"
-    raw["description"] = (
+    description = (
         f"int8 copy of {m.name} (QDQ, static, {count} sampled latents + walks, seed {seed}), "
         "made by models.quantize to measure; not shipped"
     )
-    (out_dir / "manifest.json").write_text(json.dumps(raw, indent=1), encoding="utf-8")
+    write_derived(m, raw, out_dir, f"{m.name}-int8", description)
     load_manifest(out_dir)  # the result must meet the contract it claims
     return out_dir
 

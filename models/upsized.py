@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from engine.generator.manifest import ModelError, load_manifest
+from models.derived import write_derived
 
 NATIVE_SUFFIX = "_native"
 
@@ -75,16 +75,12 @@ def export_upsized(model_dir: Path, size: int, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     raw = json.loads((m.folder / "manifest.json").read_text(encoding="utf-8"))
     upsize_graph(m.onnx, out / raw["onnx"], m.output_name, factor)
-    sampler = raw["latent"]["sampler"]
-    if sampler.get("kind") == "mapping":
-        shutil.copy2(m.folder / sampler["onnx"], out / sampler["onnx"])
-    raw["name"] = f"{m.name}-{m.width * factor}"
-    raw["description"] = (
+    raw["output"]["height"], raw["output"]["width"] = m.height * factor, m.width * factor
+    description = (
         f"speed fixture: {m.name} ({m.width}x{m.height}) with a fixed bilinear x{factor} resize "
         "appended in the graph; benchmarks the contract at this size, not a new picture model"
     )
-    raw["output"]["height"], raw["output"]["width"] = m.height * factor, m.width * factor
-    (out / "manifest.json").write_text(json.dumps(raw, indent=1), encoding="utf-8")
+    write_derived(m, raw, out, f"{m.name}-{m.width * factor}", description)
     (out / "README.md").write_text(
         f"# {raw['name']}: a speed fixture\n\n"
         f"Made by `python -m models.upsized --model {model_dir} --size {size}`: the trained `{m.name}` "
