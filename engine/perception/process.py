@@ -1,9 +1,9 @@
 """Perception in a process of its own: MediaPipe gets its own interpreter, and the piece survives it.
 
 In one process, perception's Python work (landmarks into features, the mask, the filters) waits
-for the interpreter lock whenever the render thread holds it, and ModernGL holds it through every
-GL call, however long llvmpipe takes. On the 2-core machine a busy Python neighbour made
-perception 1.5× slower than a busy process did. In a child process it never waits for the lock;
+for the interpreter lock while the render thread, the generator's thread or the source hold it. On
+the 2-core machine a busy Python neighbour made perception 1.5× slower than a busy process did
+(docs/performance.md). In a child process it never waits for the lock;
 and a MediaPipe that crashes or hangs takes down only the child, which is started again while the
 picture goes on.
 
