@@ -22,8 +22,29 @@ class ProcSample:
     cpu_s: float  # user + system CPU seconds since the process started
 
 
-def sample(pid: int | str = "self") -> ProcSample:
-    """Raises ProcessLookupError when the process is gone."""
+def sample(pid: int | str = "self", children: bool = True) -> ProcSample:
+    """The process, and with `children` its child processes added in (the perception child,
+    ffmpeg while recording): a leak in the child counts against the watchdog's memory ceiling and
+    shows in the soak's slope like one in the engine. Raises ProcessLookupError when it is gone."""
+    own = _sample_one(pid)
+    if not children:
+        return own
+    total = own
+    for kid in children_of(os.getpid() if pid == "self" else int(pid)):
+        try:
+            k = _sample_one(kid)
+        except ProcessLookupError:  # it ended meanwhile
+            continue
+        total = ProcSample(
+            round(total.rss_mb + k.rss_mb, 1),
+            total.threads + k.threads,
+            total.open_files + k.open_files,
+            total.cpu_s + k.cpu_s,
+        )
+    return total
+
+
+def _sample_one(pid: int | str) -> ProcSample:
     base = f"/proc/{pid}"
     try:
         with open(f"{base}/statm") as f:
@@ -33,7 +54,7 @@ def sample(pid: int | str = "self") -> ProcSample:
         threads = int(fields[17])  # field 20 of proc(5), counted after the command name
         cpu = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
         fds = len(os.listdir(f"{base}/fd"))
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
         if pid != "self":
             raise ProcessLookupError(pid) from None
         return ProcSample(0.0, 0, 0, 0.0)
@@ -48,7 +69,7 @@ def thread_cpu(children: bool = True) -> dict[int, tuple[str, float]]:
     import threading
 
     names = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
-    pids = [os.getpid(), *(_children() if children else ())]
+    pids = [os.getpid(), *(children_of(os.getpid()) if children else ())]
     out: dict[int, tuple[str, float]] = {}
     for pid in pids:
         try:
@@ -67,9 +88,9 @@ def thread_cpu(children: bool = True) -> dict[int, tuple[str, float]]:
     return out
 
 
-def _children() -> list[int]:
-    """Pids of this process's direct children, from /proc (no psutil)."""
-    me, kids = os.getpid(), []
+def children_of(parent: int) -> list[int]:
+    """Pids of `parent`'s direct children, from /proc (no psutil)."""
+    kids: list[int] = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -78,6 +99,6 @@ def _children() -> list[int]:
                 ppid = int(f.read().rsplit(")", 1)[1].split()[1])
         except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
             continue
-        if ppid == me:
+        if ppid == parent:
             kids.append(int(entry))
     return kids

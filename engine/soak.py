@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from engine import procstat
 from engine.soak_drive import OscListener, Scenarios, free_port
 from engine.soak_report import FIELDS, default_warmup, plot, summarize
 
@@ -41,15 +42,26 @@ STOP_TIMEOUT_S = 30.0  # SIGTERM → the engine finishes recording and writes st
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+def _child_rss_mb(pid: int) -> list[float]:
+    out = []
+    for kid in procstat.children_of(pid):
+        try:
+            out.append(procstat.sample(kid, children=False).rss_mb)
+        except ProcessLookupError:
+            continue
+    return out
+
+
 def read_proc(pid: int) -> tuple[float, int, int, float]:
-    """RSS in MB, threads, open file descriptors and CPU seconds so far, from /proc/<pid>.
-    Raises OSError once the process is gone."""
+    """RSS in MB (its child processes' added in), threads, open file descriptors and CPU seconds so
+    far, from /proc/<pid>. Raises OSError once the process is gone."""
     fields = dict(
         line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
     )
     if "VmRSS" not in fields:  # a zombie: exited, not yet reaped
         raise ProcessLookupError(pid)
     rss_mb = int(fields["VmRSS"].split()[0]) / 1024.0
+    rss_mb += sum(_child_rss_mb(pid))  # the perception child (and ffmpeg): its leak is the piece's leak
     threads = int(fields["Threads"])
     fds = len(os.listdir(f"/proc/{pid}/fd"))
     stat = Path(f"/proc/{pid}/stat").read_text()
