@@ -271,12 +271,15 @@ def test_pulse_kicks_on_the_link_beat_in_the_realtime_loop(peer: Peer) -> None:
         pos_diffs.append(wrap(pos - ref, Q))  # the visual beat (and bar) against the session's
         if 0.02 < ref % 1.0 < 0.98:
             bars.append(math.floor(pos) % int(Q) == math.floor(ref) % int(Q))
-        amp = 1.0 if math.floor(pos) % int(Q) == 0 else OFF_BEAT
+        # the Link beat this frame's kick belongs to is the scene's beat: a frame a hair either side of
+        # a beat (within the pos_diffs bound) is measured against that beat, not the one before it
+        beat = math.floor(pos)
+        since_link = (ref - beat) * 60 / BPM  # seconds since that Link beat (< 0 when just before it)
+        amp = 1.0 if beat % int(Q) == 0 else OFF_BEAT
         if kick > 0.01:  # the kick's age, read back from its decay, against the time since the Link beat
             since_visual = -decay * math.log(kick / amp)
-            kick_ms.append((since_visual - (ref % 1.0) * 60 / BPM) * 1000)
-        beat = math.floor(ref)
-        onsets.setdefault(beat, []).append((kick, ref % 1.0))
+            kick_ms.append((since_visual - since_link) * 1000)
+        onsets.setdefault(beat, []).append((kick, since_link))
     first_frames = [max(v)[1] == min(ph for _, ph in v) for b, v in onsets.items() if len(v) > 3]
     assert max(map(abs, pos_diffs)) < 0.01
     assert bars and all(bars)
