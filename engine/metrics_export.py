@@ -91,6 +91,9 @@ class StatusCollector:
         p = self.prefix
         if (v := _number(s.get("presented"))) is not None:
             yield CounterMetricFamily(p + "presented_frames", "frames presented since start", value=v)
+        if (v := _number(_get(s, "perception_process", "restarts"))) is not None:
+            doc = "perception child processes restarted"
+            yield CounterMetricFamily(p + "perception_restarts", doc, value=v)
         for name, doc, path, label in (
             ("errors", "stage failures since start", ("errors",), "stage"),
             ("watchdog_steps", "watchdog recovery steps taken", ("watchdog", "steps"), "step"),

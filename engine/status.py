@@ -30,6 +30,13 @@ def _version() -> str:
 VERSION = _version()
 
 
+def _perception_process(runner: object) -> dict | None:
+    """The perception child's pid, health and restarts; None until perception starts, or when it runs
+    in a thread (`[run] perception_process = false`)."""
+    status = getattr(getattr(runner, "perceiver", None), "status", None)
+    return status() if callable(status) else None
+
+
 def build_status(app: App) -> dict:
     now = app.wall.now()
     m = app.metrics
@@ -59,6 +66,7 @@ def build_status(app: App) -> dict:
             "live": bool(source.live) if source is not None else False,
             "status": source.status() if source is not None else ("offline" if app.cfg.run.offline else ""),
         },
+        "perception_process": _perception_process(runner),
         "viewer_present": app.viewer_present,
         "scene": app.pipeline.scene.name,
         "scenes": app.pipeline.director.status(),  # crossfade, idle, the show's entry and the next

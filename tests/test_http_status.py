@@ -337,9 +337,15 @@ def test_the_running_engine_serves_its_status() -> None:
     assert last["camera"]["source"] == "demo" and last["provider"] == "cpu" and last["scene"] == "mirror"
     assert max(s["presented"] for s in seen) > min(s["presented"] for s in seen)  # read live: it moved
     assert last["fps"] > 1 and last["stages"]["generator"]["hz"] > 1 and last["ok"] is True
+    # perception runs in its own process by default (the last reading may come after it was closed)
+    children = [c for s in seen if (c := s["perception_process"])]  # null until perception starts
+    assert all(c["restarts"] == 0 for c in children) and len({c["pid"] for c in children} - {None}) == 1
+    assert sum(c["up"] for c in children) >= len(children) - 1, children
+    assert children[0]["pid"] != proc.pid
     names = {s.name for f in text_string_to_metric_families(metrics) for s in f.samples}
     assert {
         "latent_mirror_fps",
         "latent_mirror_presented_frames_total",
         "latent_mirror_stage_age_seconds",
+        "latent_mirror_perception_restarts_total",
     } <= names

@@ -72,6 +72,12 @@ class PerceptionProcess:
         conn.send(("reset",))
         self._reply(REPLY_TIMEOUT_S)
 
+    def status(self) -> dict:
+        """For /status and /metrics: a child that keeps dying shows there, not only in the log."""
+        proc = self._proc
+        alive = proc is not None and proc.is_alive()
+        return {"pid": proc.pid if alive else None, "up": alive and self._ready, "restarts": self.restarts}
+
     def close(self) -> None:
         proc, conn = self._proc, self._conn
         self._proc = self._conn = None

@@ -56,8 +56,10 @@ def test_a_child_that_dies_is_replaced_and_the_caller_told_meanwhile(monkeypatch
     p = PerceptionProcess(config())
     try:
         first = p._proc.pid
+        assert p.status() == {"pid": first, "up": True, "restarts": 0}
         os.kill(first, signal.SIGKILL)  # MediaPipe crashed
         p._proc.join(timeout=5)
+        assert p.status() == {"pid": None, "up": False, "restarts": 0}  # what /status shows meanwhile
         with pytest.raises(PerceptionProcessError, match="restarting"):
             p.process(frames(1)[0])
         deadline = time.monotonic() + 60
@@ -69,6 +71,7 @@ def test_a_child_that_dies_is_replaced_and_the_caller_told_meanwhile(monkeypatch
                 assert "starting" in str(e) or "restarting" in str(e)
                 time.sleep(0.1)
         assert viewer is not None and p.restarts == 1 and p._proc.pid != first
+        assert p.status() == {"pid": p._proc.pid, "up": True, "restarts": 1}
     finally:
         p.close()
 
