@@ -41,6 +41,7 @@ def check_providers(cfg: Config) -> list[Check]:
     import onnxruntime as ort
 
     from engine.generator.manifest import load_manifest
+    from engine.generator.onnx_generator import model_trt_cache
     from engine.generator.providers import NAMES, provider_list, session_options
     from engine.generator.telemetry import disable_events
 
@@ -55,7 +56,8 @@ def check_providers(cfg: Config) -> list[Check]:
     for short in listed:
         name = NAMES[short]
         try:
-            opts = provider_list(short)[0][1]  # TensorRT's options make its cache folder
+            # TensorRT builds into the folder the generator will load from (keyed by GPU, version, model)
+            opts = provider_list(short, model_trt_cache(m) if short == "tensorrt" else None)[0][1]
             session = ort.InferenceSession(
                 str(m.onnx), session_options(cfg.generator.threads), providers=[name], provider_options=[opts]
             )

@@ -17,7 +17,7 @@ import numpy as np
 import onnxruntime as ort
 
 from engine.generator.manifest import Manifest, ModelError, load_manifest
-from engine.generator.providers import TrtShapes, create_session, trt_cache, wants_tensorrt
+from engine.generator.providers import TrtCache, TrtShapes, create_session, trt_cache, wants_tensorrt
 from engine.styles import from_manifest
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,12 @@ def _check_io(session: ort.InferenceSession, path: Path, in_name: str, in_dim: i
         raise ModelError(f"{path}: output '{out_name}' has shape {got}, manifest.json says {list(want)}")
 
 
+def model_trt_cache(m: Manifest) -> TrtCache:
+    """The keyed TensorRT engine folder for this model on this GPU: the generator loads from it, and
+    the doctor's provider check builds into it, so running the doctor first saves the first start."""
+    return trt_cache(m.onnx, TrtShapes(m.input_name, m.latent_dim, m.height, m.width))
+
+
 class OnnxGenerator:
     """generate(latents [B, D] float32) → images [B, 3, H, W] float32 in the manifest's range."""
 
@@ -50,8 +56,7 @@ class OnnxGenerator:
         self.manifest: Manifest = load_manifest(model_dir)
         m = self.manifest
         t0 = time.perf_counter()
-        shapes = TrtShapes(m.input_name, m.latent_dim, m.height, m.width)
-        trt = trt_cache(m.onnx, shapes) if wants_tensorrt(provider) else None
+        trt = model_trt_cache(m) if wants_tensorrt(provider) else None
         try:
             self.session, self.provider = create_session(m.onnx, provider, threads, trt)
         except ModelError:
@@ -76,7 +81,7 @@ class OnnxGenerator:
         # TensorRT builds (or loads) its engine here, before the first frame, never on the projector:
         # batch 1 and the profile's top batch both run, so neither triggers a rebuild later.
         fixed = isinstance(next(i for i in self.session.get_inputs() if i.name == m.input_name).shape[0], int)
-        batches = (1, shapes.max_batch) if self.provider == "tensorrt" and not fixed else (1,)
+        batches = (1, trt.shapes.max_batch) if trt and self.provider == "tensorrt" and not fixed else (1,)
         for _ in range(warmup):
             for b in batches:
                 self.generate(np.repeat(self.mean_latent()[None], b, axis=0))

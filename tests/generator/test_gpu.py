@@ -116,3 +116,19 @@ def test_io_binding_matches_plain_run_on_the_gpu(shipped_model: Path) -> None:
     m = gen.manifest
     plain = gen.session.run([m.output_name], {m.input_name: lat})[0]
     np.testing.assert_allclose(gen.generate(lat), plain, atol=1e-5)
+
+
+def test_the_doctor_builds_the_engine_the_generator_then_loads(
+    shipped_model: Path, fresh_cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`python -m engine.doctor` before the opening: the first start loads an engine instead of building."""
+    needs_tensorrt()
+    from engine.config import load_config
+    from engine.doctor.models import check_providers
+
+    cfg = load_config(None, {"run": {"model": str(shipped_model)}})
+    checks = {c.name: c for c in check_providers(cfg)}
+    assert checks["ort-tensorrt"].level == "OK", checks["ort-tensorrt"]
+    caplog.set_level(logging.INFO, logger="engine.generator")
+    gen = OnnxGenerator(shipped_model, provider="tensorrt", warmup=1)
+    assert gen.provider == "tensorrt" and "loading the cached engine" in caplog.text
