@@ -71,6 +71,8 @@ class RealtimeRunner:
         self.images: Mailbox[GeneratedFrame] = Mailbox(self.news)
         self.awake = threading.Event()  # cleared while asleep: perception and generator wait
         self.awake.set()
+        self.perceiver: Perceiver | PerceptionProcess | None = None  # from run(): the status page reads it
+        self._rebuilding: threading.Thread | None = None  # the watchdog's generator rebuild, when one runs
         self.dimmer = Dimmer(app.schedule.fade_s)
 
     def _open_source(self) -> Source:
@@ -94,6 +96,7 @@ class RealtimeRunner:
             Frame(np.zeros((cfg.camera.height, cfg.camera.width, 3), np.uint8), 0.0, -1, "warmup")
         )
         perceiver.reset()
+        self.perceiver = perceiver
         self.source.start()
         workers = [
             threading.Thread(target=self._perception_loop, args=(perceiver,), name="perception", daemon=True),
@@ -225,7 +228,7 @@ class RealtimeRunner:
             if step == "reset_latent":
                 app.pipeline.reset_latent()
             elif step == "rebuild_generator":
-                app.pipeline.rebuild_generator()
+                self._rebuild_generator()
             elif step == "reopen_camera":
                 old, self.source = self.source, self._open_source()
                 old.close()
@@ -233,6 +236,23 @@ class RealtimeRunner:
                 self.source_was_live = False
             elif step == "exit":
                 raise WatchdogExit(f"watchdog: {', '.join(sorted(app.watchdog.current))} persists")
+
+    def _rebuild_generator(self) -> None:
+        """Off the render thread: a new session can take seconds (a TensorRT engine to load, a Triton
+        server's handshake), and meanwhile the held picture, fades and HUD go on. The generator stage
+        reads `pipeline.generator` afresh each frame, so it moves to the new one when it is ready."""
+        if self._rebuilding is not None and self._rebuilding.is_alive():
+            return
+
+        def rebuild() -> None:
+            try:
+                self.app.pipeline.rebuild_generator()
+                log.warning("watchdog: the generator was rebuilt")
+            except Exception as e:  # noqa: BLE001 - the stall persists, so the watchdog's next rung acts
+                log.error("watchdog: rebuilding the generator failed: %s", e)
+
+        self._rebuilding = threading.Thread(target=rebuild, name="generator-rebuild", daemon=True)
+        self._rebuilding.start()
 
     # ------------------------------------------------------------------ worker threads
     def _perception_loop(self, perceiver: Perceiver | PerceptionProcess) -> None:

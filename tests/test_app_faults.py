@@ -78,6 +78,42 @@ def test_a_generator_that_raises_is_rebuilt(tmp_path) -> None:
         running.close()
 
 
+def test_a_slow_rebuild_does_not_hold_up_the_projector(tmp_path, monkeypatch) -> None:
+    """A new session can take seconds (a TensorRT engine, a Triton handshake): the render loop goes on
+    presenting the held picture meanwhile, since the rebuild runs off its thread."""
+    import engine.pipeline
+
+    build, spans = engine.pipeline.build_generator, []
+
+    def slow_build(cfg):
+        t0 = time.monotonic()
+        time.sleep(2.0)
+        gen = build(cfg)
+        spans.append((t0, time.monotonic()))
+        return gen
+
+    running = RunningApp(config(tmp_path))
+    monkeypatch.setattr(engine.pipeline, "build_generator", slow_build)  # the rebuild's, not the start's
+    app = running.app
+    shown: list[float] = []
+    app.on_frame = lambda rgb, step: shown.append(time.monotonic())
+    broken = app.pipeline.generator
+
+    def fail(_latents):
+        raise RuntimeError("session wedged")
+
+    broken.generate = fail
+    try:
+        wait_for(lambda: app.pipeline.generator is not broken, 30)
+        (t0, t1), fps = spans[0], app.cfg.run.fps
+        during = sum(t0 <= t <= t1 for t in shown)
+        assert during >= 0.5 * fps * (t1 - t0), f"{during} frames presented in the {t1 - t0:.1f} s rebuild"
+        wait_for(lambda: app.metrics.stage_age("generator", app.wall.now()) < 0.5, 10)
+        print(f"\nslow rebuild ({t1 - t0:.1f} s): {during} frames presented meanwhile")
+    finally:
+        running.close()
+
+
 def test_a_lost_gl_context_is_rebuilt(tmp_path) -> None:
     running = RunningApp(config(tmp_path))
     app = running.app
